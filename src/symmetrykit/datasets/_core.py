@@ -1,0 +1,437 @@
+"""The :class:`SymmetryDataset` container, saving it, and loading user data from disk."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SUPPORTED_SUFFIXES", "SymmetryDataset", "load"]
+
+SUPPORTED_SUFFIXES = (".npz", ".npy", ".csv")
+_FORMAT = "symmetrykit.SymmetryDataset"
+_FORMAT_VERSION = 1
+_ORTHOGONALITY_ATOL = 1e-8
+
+
+def _json_default(value: Any) -> Any:
+    # numpy scalars and arrays creep into params easily; store them as plain JSON values.
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _as_json_dict(params: Any) -> dict[str, Any]:
+    """A plain-JSON copy of ``params`` (numpy values converted), or ValueError."""
+    try:
+        return json.loads(json.dumps(dict(params), default=_json_default, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"params must be a JSON-serialisable dict: {exc}") from exc
+
+
+def _check_matrix(array: Any, source: str) -> np.ndarray:
+    """Validate data of shape ``(n_samples, dim)``; return it as float64, C-contiguous.
+
+    ``source`` names where the values came from (a path, or ``"X"``) in every message.
+    """
+    array = np.asarray(array)
+    if array.dtype.hasobject:
+        raise ValueError(f"{source}: contains Python objects; only numeric arrays are supported")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise ValueError(f"{source}: complex values are not supported")
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise ValueError(f"{source}: values are not numeric (dtype {array.dtype})")
+    if array.ndim != 2:
+        raise ValueError(
+            f"{source}: expected a 2-D array of shape (n_samples, dim), got a {array.ndim}-D "
+            f"array of shape {array.shape}"
+        )
+    n_samples, dim = array.shape
+    if n_samples < 2:
+        raise ValueError(f"{source}: need at least 2 samples (rows), got {n_samples}")
+    if dim < 2:
+        raise ValueError(f"{source}: need dim >= 2 (columns), got {dim}")
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    finite = np.isfinite(array)
+    if not finite.all():
+        bad_rows = np.flatnonzero(~finite.all(axis=1))
+        n_bad = int(array.size - np.count_nonzero(finite))
+        raise ValueError(
+            f"{source}: {n_bad} value(s) are NaN or infinite, in {bad_rows.size} row(s); "
+            f"first at row index {int(bad_rows[0])}"
+        )
+    return array
+
+
+def _check_square(matrix: Any, dim: int, what: str, source: str) -> np.ndarray:
+    try:
+        matrix = np.asarray(matrix, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: {what} is not numeric: {exc}") from exc
+    if matrix.shape != (dim, dim):
+        raise ValueError(
+            f"{source}: {what} has shape {matrix.shape}, but the data have dim {dim}, so it "
+            f"must be ({dim}, {dim})"
+        )
+    if not np.all(np.isfinite(matrix)):
+        raise ValueError(f"{source}: {what} contains NaN or infinite values")
+    return np.ascontiguousarray(matrix)
+
+
+@dataclass(frozen=True, eq=False)
+class SymmetryDataset:
+    """Samples with (optionally) their known symmetry.
+
+    Parameters
+    ----------
+    X
+        Samples, shape ``(n_samples, dim)``; stored as float64, C-contiguous (no copy when it
+        already is). The array stays writable so that ``torch.from_numpy`` works without warnings.
+    generator
+        True minimal generator ``G`` of shape ``(dim, dim)`` (the group element of one unit step,
+        e.g. the pixel shift), or ``None`` for data without ground truth.
+    transform
+        Orthogonal representation ``Q`` of shape ``(dim, dim)`` mapping raw signals to the stored
+        ones (``x' = Q x``; then ``G = Q S Qᵀ``), or ``None``.
+    name
+        Short name, e.g. ``"gaussian-translation"`` or the stem of a loaded file.
+    params
+        All resolved generation parameters; must be JSON-serialisable (numpy scalars and arrays
+        are converted).
+    description
+        One or two human-readable sentences.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite numeric 2-D array with at least 2 rows and 2 columns, if
+        ``generator``/``transform`` do not have shape ``(dim, dim)``, if ``transform`` is not
+        orthogonal, or if ``params`` is not JSON-serialisable.
+    """
+
+    X: np.ndarray
+    generator: np.ndarray | None = None
+    transform: np.ndarray | None = None
+    name: str = "data"
+    params: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        x = _check_matrix(self.X, "X")
+        dim = x.shape[1]
+        object.__setattr__(self, "X", x)
+        if self.generator is not None:
+            generator = _check_square(self.generator, dim, "generator", "SymmetryDataset")
+            object.__setattr__(self, "generator", generator)
+        if self.transform is not None:
+            q = _check_square(self.transform, dim, "transform", "SymmetryDataset")
+            if not np.allclose(q.T @ q, np.eye(dim), rtol=0, atol=_ORTHOGONALITY_ATOL):
+                raise ValueError("SymmetryDataset: transform must be orthogonal (Qᵀ Q = I)")
+            object.__setattr__(self, "transform", q)
+        object.__setattr__(self, "name", str(self.name))
+        object.__setattr__(self, "description", str(self.description))
+        object.__setattr__(self, "params", _as_json_dict(self.params))
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples (rows of ``X``)."""
+        return int(self.X.shape[0])
+
+    @property
+    def dim(self) -> int:
+        """Dimension of each sample (columns of ``X``)."""
+        return int(self.X.shape[1])
+
+    def __repr__(self) -> str:
+        truth = "none" if self.generator is None else f"{self.dim}x{self.dim}"
+        return (
+            f"SymmetryDataset(name={self.name!r}, n_samples={self.n_samples}, dim={self.dim}, "
+            f"generator={truth})"
+        )
+
+    def _metadata(self) -> str:
+        return json.dumps(
+            {
+                "format": _FORMAT,
+                "version": _FORMAT_VERSION,
+                "name": self.name,
+                "params": self.params,
+                "description": self.description,
+            }
+        )
+
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the data set to ``path`` atomically and return the path.
+
+        ``.npz`` stores ``X``, ``generator`` and ``transform`` (when present) and a ``metadata``
+        JSON string (name, params, description) as plain arrays, so :func:`load` restores
+        everything without unpickling. ``.npy`` and ``.csv`` (header ``x0,x1,…``, values written
+        with 17 significant digits) store ``X`` only.
+
+        Parameters
+        ----------
+        path
+            Target file; its suffix picks the format.
+        overwrite
+            Replace an existing file. Without it an existing file is never touched.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is false.
+        ValueError
+            For an unsupported suffix.
+        """
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            raise ValueError(
+                f"{path}: unsupported file type {suffix or '(none)'!r}; "
+                f"use one of {', '.join(SUPPORTED_SUFFIXES)}"
+            )
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
+
+        # A temporary file in the target directory makes the final rename atomic (same file
+        # system); O_EXCL with mode 0o666 honours the umask, unlike mkstemp's 0o600.
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                self._write(handle, suffix)
+                handle.flush()
+                os.fsync(handle.fileno())
+            _move_into_place(tmp, path, overwrite=overwrite)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+        return path
+
+    def _write(self, handle: Any, suffix: str) -> None:
+        if suffix == ".npy":
+            np.save(handle, self.X, allow_pickle=False)
+        elif suffix == ".csv":
+            header = ",".join(f"x{j}" for j in range(self.dim))
+            np.savetxt(handle, self.X, fmt="%.17g", delimiter=",", header=header, comments="")
+        else:
+            arrays = {"X": self.X, "metadata": np.array(self._metadata())}
+            if self.generator is not None:
+                arrays["generator"] = self.generator
+            if self.transform is not None:
+                arrays["transform"] = self.transform
+            np.savez(handle, allow_pickle=False, **arrays)
+
+
+def _move_into_place(tmp: Path, path: Path, *, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        # link() fails if the target appeared meanwhile, so a concurrent writer is never clobbered.
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it") from None
+    except OSError:
+        # File systems without hard links: fall back to a plain (still atomic) rename.
+        if path.exists():
+            raise FileExistsError(
+                f"{path} already exists; pass overwrite=True to replace it"
+            ) from None
+        os.replace(tmp, path)
+    else:
+        tmp.unlink()
+
+
+# ---------------------------------------------------------------------------------------- loading
+def load(path: str | os.PathLike[str]) -> SymmetryDataset:
+    """Load user data (or a saved :class:`SymmetryDataset`) from ``.npy``, ``.npz`` or ``.csv``.
+
+    * ``.npy``: one 2-D numeric array ``(n_samples, dim)``.
+    * ``.npz``: a file written by :meth:`SymmetryDataset.save` (generator, transform, name,
+      params and description are restored), or any archive with an array named ``X`` or with
+      exactly one array.
+    * ``.csv``: comma-separated numbers, optionally with one header row of column names.
+
+    Pickled objects are never loaded. The returned ``X`` is float64 and C-contiguous; ``name`` is
+    the file stem unless the file stores one.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        For an unknown suffix, an unreadable or corrupt file, object/pickled arrays, data that
+        are not 2-D, non-numeric, NaN or infinite, fewer than 2 samples or ``dim < 2``, or a
+        stored generator/transform that does not match the data. The message names the path.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if not path.is_file():
+        raise ValueError(f"{path}: not a regular file")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return SymmetryDataset(X=_check_matrix(_read_npy(path), str(path)), name=path.stem)
+    if suffix == ".npz":
+        return _load_npz(path)
+    if suffix == ".csv":
+        return SymmetryDataset(X=_check_matrix(_read_csv(path), str(path)), name=path.stem)
+    raise ValueError(
+        f"{path}: unsupported file type {suffix or '(none)'!r}; "
+        f"use one of {', '.join(SUPPORTED_SUFFIXES)}"
+    )
+
+
+def _pickle_error(path: Path, what: str) -> ValueError:
+    return ValueError(
+        f"{path}: {what} holds Python objects (a pickle); refusing to load it for safety. "
+        "Save plain numeric arrays instead"
+    )
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    try:
+        with open(path, "rb") as handle:
+            return np.load(handle, allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise _pickle_error(path, "the array") from None
+        raise ValueError(f"{path}: not a readable .npy file ({exc})") from exc
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable .npy file ({exc})") from exc
+
+
+def _npz_member(archive: Any, key: str, path: Path) -> np.ndarray:
+    try:
+        return archive[key]
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise _pickle_error(path, f"array {key!r}") from None
+        raise ValueError(f"{path}: array {key!r} is unreadable ({exc})") from exc
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: array {key!r} is unreadable ({exc})") from exc
+
+
+def _load_npz(path: Path) -> SymmetryDataset:
+    # Opening the file ourselves guarantees it is closed even when numpy fails half-way through
+    # (np.load(path) leaks the handle on a corrupt zip).
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot be opened ({exc})") from exc
+    with handle:
+        try:
+            archive = np.load(handle, allow_pickle=False)
+        except ValueError as exc:
+            if "pickle" in str(exc).lower():
+                raise _pickle_error(path, "the file") from None
+            raise ValueError(f"{path}: not a readable .npz archive ({exc})") from exc
+        except (OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{path}: not a readable .npz archive ({exc})") from exc
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # an .npy saved under a .npz name
+            return SymmetryDataset(X=_check_matrix(archive, str(path)), name=path.stem)
+        with archive:
+            x, extras, metadata = _read_npz_members(archive, path)
+    if metadata is None:
+        return SymmetryDataset(X=x, name=path.stem, **extras)
+    try:
+        return SymmetryDataset(
+            X=x,
+            name=str(metadata.get("name", path.stem)),
+            params=metadata.get("params", {}),
+            description=str(metadata.get("description", "")),
+            **extras,
+        )
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+def _read_npz_members(
+    archive: Any, path: Path
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, Any] | None]:
+    """The data, the stored generator/transform and the parsed metadata (or None)."""
+    keys = list(archive.files)
+    metadata = None
+    if "metadata" in keys:
+        metadata = _parse_metadata(_npz_member(archive, "metadata", path), path)
+        if metadata is not None:
+            keys.remove("metadata")
+    if "X" in keys:
+        key = "X"
+    elif len(keys) == 1:
+        key = keys[0]
+    else:
+        found = ", ".join(repr(k) for k in keys) or "none"
+        raise ValueError(
+            f"{path}: cannot tell which array holds the data; name it 'X' or store exactly "
+            f"one array (found: {found})"
+        )
+    x = _check_matrix(_npz_member(archive, key, path), str(path))
+    extras = {}
+    for what in ("generator", "transform"):
+        if what in keys:
+            matrix = _npz_member(archive, what, path)
+            extras[what] = _check_square(matrix, x.shape[1], what, str(path))
+    return x, extras, metadata
+
+
+def _parse_metadata(value: np.ndarray, path: Path) -> dict[str, Any] | None:
+    """The metadata written by :meth:`SymmetryDataset.save`, or None for a user's own array."""
+    if value.ndim != 0 or value.dtype.kind not in "US":
+        return None
+    text = value.item()
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    try:
+        metadata = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(metadata, dict) or metadata.get("format") != _FORMAT:
+        return None
+    if not isinstance(metadata.get("params", {}), dict):
+        raise ValueError(f"{path}: corrupt metadata: 'params' must be a JSON object")
+    return metadata
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_csv(path: Path) -> np.ndarray:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable UTF-8 text file ({exc})") from exc
+    # Blank lines (e.g. a trailing newline) carry no data; remember line numbers for messages.
+    lines = [(i, line) for i, line in enumerate(text.splitlines()) if line.strip()]
+    if not lines:
+        raise ValueError(f"{path}: the file contains no data")
+    first = [field.strip() for field in lines[0][1].split(",")]
+    if not any(_is_number(f) for f in first):
+        lines = lines[1:]  # a header of column names
+        if not lines:
+            raise ValueError(f"{path}: the file has a header row but no data rows")
+    rows = [line for _, line in lines]
+    try:
+        # loadtxt reads a list of lines; ndmin=2 keeps a single column 2-D so the dim check fires.
+        data = np.loadtxt(rows, delimiter=",", dtype=np.float64, ndmin=2)
+    except ValueError as exc:
+        raise ValueError(
+            f"{path}: could not parse as comma-separated numbers (non-numeric value or ragged "
+            f"rows; row numbers count data rows from 0): {exc}"
+        ) from exc
+    return data
