@@ -73,3 +73,13 @@ def test_projection_norms():
     np.testing.assert_allclose(norms, [1.0, 0.0], atol=1e-10)
     with pytest.raises(ValueError, match="zero"):
         metrics.projection_norms(np.zeros((3, 3)), so3)
+
+
+def test_representation_similarity_is_one_for_the_expected_group_convolutions():
+    q = lie.dst1(7)
+    j = np.eye(7)[::-1]
+    for phi in (q.T, -q.T, j @ q.T, -(j @ q.T)):
+        assert metrics.representation_similarity(phi, q) == pytest.approx(1.0)
+    assert metrics.representation_similarity(np.eye(7), q) < 0.5
+    with pytest.raises(ValueError, match="shape"):
+        metrics.representation_similarity(np.eye(5), q)

@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import datasets, lie, metrics
 from .datasets import SymmetryDataset
+from .lens import SymmetryLens
 from .lie import LieAlgebra
 from .metrics import algebra_distance, generator_similarity
 from .runs import RunDirectory
@@ -25,6 +26,7 @@ __all__ = [
     "LieAlgebra",
     "RunDirectory",
     "SymmetryDataset",
+    "SymmetryLens",
     "__version__",
     "algebra_distance",
     "datasets",

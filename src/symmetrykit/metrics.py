@@ -17,6 +17,7 @@ __all__ = [
     "frobenius_cosine",
     "generator_similarity",
     "projection_norms",
+    "representation_similarity",
 ]
 
 
@@ -131,3 +132,20 @@ def projection_norms(learned: Any, algebra: Any) -> np.ndarray:
     if np.any(norms == 0):
         raise ValueError("a learned generator is zero; its direction is undefined")
     return np.linalg.norm((flat / norms[:, None]) @ basis.T, axis=1)
+
+
+def representation_similarity(group_convolution: Any, transform: Any) -> float:
+    """How well a learned group convolution ``Φ`` undoes the data map ``x' = Q x``.
+
+    With the true generator ``Q S Qᵀ`` and a filter at the centre of the shift chain, ``Φ = Qᵀ``
+    (``y = Φ x'`` recovers the signal in pixel order), up to a sign and the reversal ``J`` of the
+    output order (the direction of the learned group is arbitrary). Returns the largest Frobenius
+    cosine of ``Φ`` with ``±Qᵀ`` and ``±J Qᵀ``. For DST data (``Q = D``) a score near 1 means the
+    representation has learned the DST.
+    """
+    phi = _matrix(group_convolution, "group_convolution")
+    q = _matrix(transform, "transform")
+    if phi.shape != q.shape:
+        raise ValueError(f"group_convolution has shape {phi.shape} but transform {q.shape}")
+    expected = q.T
+    return max(abs(frobenius_cosine(phi, expected)), abs(frobenius_cosine(phi, expected[::-1])))

@@ -1,0 +1,136 @@
+"""Reproduce the SymmetryLens paper's Table 1 grid on this machine (run by hand; not a test).
+
+Every cell fits ``SymmetryLens`` with the *same* hyperparameters on one built-in data set and
+scores the learned generator against the data set's ground truth (``generator_similarity``) and
+the group convolution against the expected ``±Qᵀ``/``±J Qᵀ`` (``representation_similarity``).
+Results (cos mean ± std over seeds, wall and CPU time, steps, machine, commit) go to JSON, and a
+markdown table is printed (and written into the README between the table markers with
+``--update-readme``).
+
+Examples
+--------
+    python benchmarks/symmetrylens_table1.py --sets gaussian-circulant --seeds 0 1 2
+    python benchmarks/symmetrylens_table1.py            # the whole grid (hours on 2 cores)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+import symmetrykit as sk
+from symmetrykit.lens import SymmetryLens
+from symmetrykit.runs import atomic_write_text, versions
+
+PAPER_GRID = [
+    "gaussian-translation", "gaussian-permuted", "gaussian-frequency",
+    "legendre-translation", "legendre-permuted", "legendre-frequency",
+    "mnist-slices", "gaussian-circulant",
+]
+README_BEGIN = "<!-- symmetrylens-table1:begin -->"
+README_END = "<!-- symmetrylens-table1:end -->"
+
+
+def run_cell(name: str, seed: int, params: dict, n_samples: int) -> dict:
+    ds = sk.datasets.make_dataset(name, n_samples=n_samples, random_state=seed)
+    lens = SymmetryLens(random_state=seed, progress="none", **params)
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    lens.fit(ds.X)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    cos = sk.metrics.generator_similarity(lens.generator_, ds.generator)
+    phi_cos = sk.metrics.representation_similarity(lens.group_convolution_, ds.transform)
+    cos2 = sk.metrics.generator_similarity(lens.generator_, ds.generator @ ds.generator)
+    return {"dataset": name, "dim": ds.dim, "seed": seed, "cos": cos, "cos_G2": cos2,
+            "phi_cos": phi_cos, "wall_s": wall, "cpu_s": cpu, "steps": lens.n_steps,
+            "restarts": lens.n_restarts, "filter_argmax": int(np.argmax(np.abs(lens.filter_)))}
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    cells = {}
+    for row in rows:
+        cells.setdefault(row["dataset"], []).append(row)
+    summary = []
+    for name, group in cells.items():
+        cos = np.array([r["cos"] for r in group])
+        phi = np.array([r["phi_cos"] for r in group])
+        summary.append({"dataset": name, "dim": group[0]["dim"], "n_seeds": len(group),
+                        "cos_mean": cos.mean(), "cos_std": cos.std(), "cos_min": cos.min(),
+                        "phi_cos_mean": phi.mean(), "wall_s_mean": np.mean(
+                            [r["wall_s"] for r in group]),
+                        "cpu_s_mean": np.mean([r["cpu_s"] for r in group])})
+    return summary
+
+
+def markdown(summary: list[dict], meta: dict) -> str:
+    lines = [
+        f"Measured {meta['date']} on {meta['machine']} (commit {meta['commit'] or 'unknown'}), "
+        f"parameters {json.dumps(meta['params'])}, {meta['n_samples']} samples.",
+        "",
+        "| data set | dim | seeds | cos(G, G_true) mean ± std (min) | cos(Φ, ±Qᵀ) | wall s | CPU s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in summary:
+        lines.append(
+            f"| {s['dataset']} | {s['dim']} | {s['n_seeds']} | {s['cos_mean']:.3f} ± "
+            f"{s['cos_std']:.3f} ({s['cos_min']:.3f}) | {s['phi_cos_mean']:.3f} | "
+            f"{s['wall_s_mean']:.0f} | {s['cpu_s_mean']:.0f} |")
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path, table: str) -> None:
+    text = readme.read_text()
+    if README_BEGIN not in text or README_END not in text:
+        raise SystemExit(f"{readme} has no table markers {README_BEGIN} … {README_END}")
+    head, rest = text.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    atomic_write_text(readme, f"{head}{README_BEGIN}\n{table}\n{README_END}{tail}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="+", default=PAPER_GRID)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--n-samples", type=int, default=20_000)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--restarts", type=int, default=None)
+    parser.add_argument("--out", default="benchmarks/results/symmetrylens_table1.json")
+    parser.add_argument("--update-readme", action="store_true")
+    args = parser.parse_args()
+
+    params = {}
+    if args.steps is not None:
+        params["n_steps"] = args.steps
+    if args.restarts is not None:
+        params["n_restarts"] = args.restarts
+    rows = []
+    for name in args.sets:
+        for seed in args.seeds:
+            row = run_cell(name, seed, params, args.n_samples)
+            rows.append(row)
+            print(f"{name:22s} seed {seed}: cos {row['cos']:.3f}  phi {row['phi_cos']:.3f}  "
+                  f"{row['wall_s']:.0f} s wall / {row['cpu_s']:.0f} s CPU", flush=True)
+    info = versions()
+    meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": f"{platform.node()} ({platform.processor() or platform.machine()}, "
+                       f"{__import__('os').cpu_count()} cores)",
+            "commit": info.get("git_commit"), "versions": info,
+            "params": SymmetryLens(**params).get_params(), "n_samples": args.n_samples}
+    summary = summarise(rows)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, json.dumps({"meta": meta, "summary": summary, "runs": rows},
+                                      indent=2, default=float))
+    table = markdown(summary, meta)
+    print(table)
+    if args.update_readme:
+        update_readme(Path(__file__).resolve().parents[1] / "README.md", table)
+
+
+if __name__ == "__main__":
+    main()

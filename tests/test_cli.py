@@ -1,0 +1,235 @@
+"""The ``symmetrykit`` command line: data list/make/show and discover."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import symmetrykit as sk
+from symmetrykit.cli import main
+from symmetrykit.lens import SymmetryLens
+
+# Tiny fits: the point is the plumbing, not the quality of the result.
+FAST = ["--n-samples", "2000", "--steps", "20", "--warmup-steps", "2", "--batch-size", "70",
+        "--progress", "none"]
+FIGURES = {"generator", "group_convolution", "error_histogram", "loss_curves", "before_after"}
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Relative default paths land in tmp_path, and the git lookup of run directories stays
+    # away from the real checkout.
+    monkeypatch.chdir(tmp_path)
+
+
+def _snapshot(path: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*"))
+            if p.is_file()}
+
+
+def _figures(run: Path) -> set[str]:
+    return {p.stem for p in (run / "figures").glob("*.png")}
+
+
+@pytest.fixture(scope="module")
+def discover_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One discover run on a built-in data set, shared by the tests that inspect it."""
+    base = tmp_path_factory.mktemp("discover")
+    out = base / "run"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(base)
+        buffer = io.StringIO()
+        with redirect_stdout(buffer):
+            rc = main(["discover", "--data", "gaussian-circulant", *FAST, "--out", str(out)])
+    assert rc == 0
+    return out, buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------------- data
+def test_version_via_python_m():
+    result = subprocess.run([sys.executable, "-m", "symmetrykit", "--version"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"symmetrykit {sk.__version__}"
+
+
+def test_data_list_prints_every_name(capsys):
+    assert main(["data", "list"]) == 0
+    out = capsys.readouterr().out
+    for info in sk.datasets.list_datasets():
+        assert info.name in out
+    assert main(["data", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["name"] for row in rows] == [i.name for i in sk.datasets.list_datasets()]
+
+
+def test_data_make_writes_and_refuses_to_overwrite(tmp_path, capsys):
+    out = tmp_path / "d.npz"
+    args = ["data", "make", "gaussian-circulant", "--n-samples", "100", "--out", str(out)]
+    assert main(args) == 0
+    ds = sk.datasets.load(out)
+    assert ds.X.shape == (100, 7)
+    assert ds.generator is not None
+    before = out.read_bytes()
+
+    assert main([*args[:-2], "--seed", "1", "--out", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert main([*args[:-2], "--seed", "1", "--out", str(out), "--overwrite"]) == 0
+    assert out.read_bytes() != before
+
+
+def test_data_show_writes_a_png_and_refuses_to_overwrite(tmp_path, capsys):
+    out = tmp_path / "show.png"
+    args = ["data", "show", "gaussian-translation", "--n-samples", "50", "--dim", "9",
+            "--out", str(out)]
+    assert main(args) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    before = out.read_bytes()
+    assert main(args) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert out.read_bytes() == before
+
+
+def test_data_rejects_dim_for_files(tmp_path, capsys):
+    path = tmp_path / "x.npy"
+    np.save(path, np.zeros((10, 3)))
+    assert main(["data", "show", str(path), "--dim", "5"]) == 2
+    assert "--dim" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------- discover
+def test_discover_writes_a_complete_run(discover_run):
+    out, printed = discover_run
+    for name in ("config.json", "arrays.npz", "metrics.json"):
+        assert (out / name).is_file(), name
+    assert FIGURES <= _figures(out)
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("cos", "cos2", "phi_cos", "filter_argmax", "wall_s", "cpu_s",
+                "ground_truth_similarity"):
+        assert key in metrics, key
+    assert metrics["steps"] == 20
+    assert metrics["dataset"]["name"] == "gaussian-circulant"
+    assert metrics["dataset"]["params"]["n_samples"] == 2000
+    assert -1.0 <= metrics["cos"] <= 1.0
+    assert metrics["ground_truth_similarity"]["self"] == pytest.approx(1.0)
+
+    lens = SymmetryLens.load(out)
+    assert lens.n_steps == 20 and lens.batch_size == 70 and lens.random_state == 0
+    # The monitor's values are in the history, logged with the loss terms.
+    assert len(lens.history_["cos"]) == len(lens.history_["loss"])
+
+    assert str(out) in printed
+    assert "cos" in printed and "phi_cos" in printed and "wall" in printed
+
+
+def test_discover_refuses_an_existing_run_before_fitting(discover_run, capsys, monkeypatch):
+    out, _ = discover_run
+    before = _snapshot(out)
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fit must not start when the run directory is taken")
+
+    monkeypatch.setattr(SymmetryLens, "fit", no_fit)
+    rc = main(["discover", "--data", "gaussian-circulant", *FAST, "--out", str(out)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symmetrykit: error:") and "--overwrite" in err
+    assert _snapshot(out) == before
+
+
+def test_discover_default_directory_name(tmp_path, capsys, monkeypatch):
+    taken = tmp_path / "runs" / "discover-gaussian-circulant-seed3"
+    taken.mkdir(parents=True)
+    (taken / "x").write_text("")
+    monkeypatch.setattr(SymmetryLens, "fit", pytest.fail)
+    assert main(["discover", "--data", "gaussian_circulant", "--seed", "3"]) == 2
+    assert str(Path("runs") / "discover-gaussian-circulant-seed3") in capsys.readouterr().err
+
+
+def test_discover_on_a_saved_npz_keeps_the_ground_truth(tmp_path, capsys):
+    data = tmp_path / "data.npz"
+    assert main(["data", "make", "gaussian-permuted", "--dim", "9", "--n-samples", "500",
+                 "--out", str(data)]) == 0
+    out = tmp_path / "run"
+    rc = main(["discover", "--data", str(data), "--steps", "20", "--warmup-steps", "2",
+               "--batch-size", "70", "--progress", "text", "--out", str(out)])
+    assert rc == 0
+    captured = capsys.readouterr()
+    assert "SymmetryLens" in captured.err and "cos=" in captured.err  # text progress, live cos
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["dataset"]["name"] == "gaussian-permuted"
+    assert metrics["dataset"]["source"] == str(data)
+    assert "cos" in metrics and "phi_cos" in metrics
+    assert FIGURES <= _figures(out)
+
+
+def test_discover_on_an_npy_without_ground_truth_with_overwrite(tmp_path, capsys):
+    data = tmp_path / "plain.npy"
+    assert main(["data", "make", "gaussian-circulant", "--n-samples", "500",
+                 "--out", str(data)]) == 0
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "metrics.json").write_text('{"cos": 2}')
+    (out / "notes.txt").write_text("mine")
+    args = ["discover", "--data", str(data), "--steps", "20", "--warmup-steps", "2",
+            "--batch-size", "70", "--progress", "none", "--out", str(out)]
+    assert main(args) == 2
+    assert (out / "metrics.json").read_text() == '{"cos": 2}'
+    assert main([*args, "--overwrite"]) == 0
+    assert (out / "notes.txt").read_text() == "mine"  # files a run does not write are kept
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["dataset"]["ground_truth"] is False
+    assert "cos" not in metrics and "phi_cos" not in metrics
+    assert {"generator", "group_convolution", "loss_curves", "before_after"} <= _figures(out)
+    assert "error_histogram" not in _figures(out)
+    assert "no ground truth" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--data", "no-such-data"], "known data sets: gaussian-translation"),
+        (["--data", "gaussian-circulant", "--dim", "8"], "odd"),
+        (["--data", "missing.npy"], "no such file"),
+        (["--data", "gaussian-circulant", "--steps", "0"], "--steps"),
+        (["--data", "gaussian-circulant", "--device", "tpu"], "--device"),
+    ],
+)
+def test_discover_errors_are_one_line(extra, message, capsys, monkeypatch):
+    monkeypatch.setattr(SymmetryLens, "fit", pytest.fail)
+    assert main(["discover", *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symmetrykit: error:")
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_discover_rejects_even_dimension_of_a_file(tmp_path, capsys):
+    data = tmp_path / "even.csv"
+    np.savetxt(data, np.random.default_rng(0).normal(size=(40, 4)), delimiter=",")
+    assert main(["discover", "--data", str(data), "--out", str(tmp_path / "run")]) == 2
+    assert "odd" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_discover_without_cuda(monkeypatch, capsys):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["discover", "--data", "gaussian-circulant", "--device", "cuda"]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+
+
+def test_discover_bad_progress_choice_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["discover", "--data", "gaussian-circulant", "--progress", "loud"])
+    assert info.value.code == 2
