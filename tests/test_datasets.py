@@ -515,3 +515,9 @@ def test_load_csv_errors(tmp_path, text, match):
     with pytest.raises(ValueError, match=match) as info:
         load(path)
     assert "table.csv" in str(info.value)
+
+
+def test_only_the_circulant_sets_are_cyclic():
+    for name in ("gaussian-circulant", "gaussian-translation", "legendre-permuted"):
+        ds = make_dataset(name, n_samples=200, random_state=0)
+        assert ds.cyclic == (name == "gaussian-circulant")

@@ -81,5 +81,8 @@ def test_representation_similarity_is_one_for_the_expected_group_convolutions():
     for phi in (q.T, -q.T, j @ q.T, -(j @ q.T)):
         assert metrics.representation_similarity(phi, q) == pytest.approx(1.0)
     assert metrics.representation_similarity(np.eye(7), q) < 0.5
+    rolled = np.roll(np.eye(7), 3, axis=0)
+    assert metrics.representation_similarity(rolled, np.eye(7)) < 0.2  # J shares one entry
+    assert metrics.representation_similarity(rolled, np.eye(7), cyclic=True) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="shape"):
         metrics.representation_similarity(np.eye(5), q)

@@ -141,7 +141,8 @@ def _make_monitor(ds: datasets.SymmetryDataset) -> Callable[..., dict[str, float
         values = {"cos": generator_similarity(generator, truth),
                   "cos2": generator_similarity(generator, truth_squared)}
         if transform is not None:
-            values["phi_cos"] = representation_similarity(group_convolution, transform)
+            values["phi_cos"] = representation_similarity(group_convolution, transform,
+                                                          cyclic=ds.cyclic)
         return values
 
     return monitor
@@ -210,7 +211,8 @@ def _discover_metrics(lens: Any, ds: datasets.SymmetryDataset, source: str) -> d
             "square": generator_similarity(truth @ truth, truth),
         }
     if ds.transform is not None:
-        metrics["phi_cos"] = representation_similarity(lens.group_convolution_, ds.transform)
+        metrics["phi_cos"] = representation_similarity(lens.group_convolution_, ds.transform,
+                                                       cyclic=ds.cyclic)
     return metrics
 
 
@@ -306,6 +308,8 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         options["model_lr"] = args.lr
     if args.warmup_steps is not None:
         options["warmup_steps"] = args.warmup_steps
+    if args.restarts is not None:
+        options["n_restarts"] = args.restarts
     lens = SymmetryLens(random_state=args.seed, device=args.device, progress=args.progress,
                         **options)
     lens.fit(ds.X, monitor=_make_monitor(ds))
@@ -385,6 +389,9 @@ def _build_parser() -> argparse.ArgumentParser:
     discover.add_argument("--warmup-steps", type=int, default=None,
                           help="density-estimator-only steps before the model moves "
                           "(default: the SymmetryLens default)")
+    discover.add_argument("--restarts", type=int, default=None,
+                          help="independent runs; the one with the lowest unsupervised loss is "
+                          "kept (default: the SymmetryLens default)")
     discover.add_argument("--seed", type=int, default=0,
                           help="seed of the data and of the fit (default 0)")
     discover.add_argument("--out", default=None,

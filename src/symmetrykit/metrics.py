@@ -134,7 +134,8 @@ def projection_norms(learned: Any, algebra: Any) -> np.ndarray:
     return np.linalg.norm((flat / norms[:, None]) @ basis.T, axis=1)
 
 
-def representation_similarity(group_convolution: Any, transform: Any) -> float:
+def representation_similarity(group_convolution: Any, transform: Any, *, cyclic: bool = False
+                              ) -> float:
     """How well a learned group convolution ``Φ`` undoes the data map ``x' = Q x``.
 
     With the true generator ``Q S Qᵀ`` and a filter at the centre of the shift chain, ``Φ = Qᵀ``
@@ -142,10 +143,14 @@ def representation_similarity(group_convolution: Any, transform: Any) -> float:
     output order (the direction of the learned group is arbitrary). Returns the largest Frobenius
     cosine of ``Φ`` with ``±Qᵀ`` and ``±J Qᵀ``. For DST data (``Q = D``) a score near 1 means the
     representation has learned the DST.
+
+    With ``cyclic=True`` (a cyclic symmetry such as circulant data, where the filter may sit
+    anywhere on the cycle) the rows of the expected matrices may also be rolled cyclically.
     """
     phi = _matrix(group_convolution, "group_convolution")
     q = _matrix(transform, "transform")
     if phi.shape != q.shape:
         raise ValueError(f"group_convolution has shape {phi.shape} but transform {q.shape}")
-    expected = q.T
-    return max(abs(frobenius_cosine(phi, expected)), abs(frobenius_cosine(phi, expected[::-1])))
+    shifts = range(q.shape[0]) if cyclic else (0,)
+    return max(abs(frobenius_cosine(phi, np.roll(base, s, axis=0)))
+               for base in (q.T, q.T[::-1]) for s in shifts)

@@ -151,6 +151,18 @@ class SymmetryDataset:
         """Dimension of each sample (columns of ``X``)."""
         return int(self.X.shape[1])
 
+    @property
+    def cyclic(self) -> bool:
+        """Whether the true generator is orthogonal, i.e. generates a finite cyclic group.
+
+        Then the shift chain has no ends (circulant data), and a learned filter may sit anywhere
+        on the cycle. False when the ground truth is unknown.
+        """
+        if self.generator is None:
+            return False
+        g = self.generator
+        return bool(np.allclose(g.T @ g, np.eye(self.dim), atol=1e-10))
+
     def __repr__(self) -> str:
         truth = "none" if self.generator is None else f"{self.dim}x{self.dim}"
         return (
