@@ -97,7 +97,7 @@ def _cmd_data_show(args: argparse.Namespace) -> int:
 _FILE_SUFFIXES = {".npy", ".npz", ".csv"}
 _PROGRESS_CHOICES = ("auto", "none", "text", "tqdm")
 # History entries that are schedules or bookkeeping rather than loss terms.
-_NOT_LOSS_TERMS = {"step", "tau", "model_lr"}
+_NOT_LOSS_TERMS = {"step", "tau", "model_lr", "restart"}
 
 
 def _is_data_file(name: str) -> bool:
