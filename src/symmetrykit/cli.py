@@ -310,6 +310,8 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         options["warmup_steps"] = args.warmup_steps
     if args.restarts is not None:
         options["n_restarts"] = args.restarts
+    if args.init is not None:
+        options["init"] = args.init
     lens = SymmetryLens(random_state=args.seed, device=args.device, progress=args.progress,
                         **options)
     lens.fit(ds.X, monitor=_make_monitor(ds))
@@ -392,6 +394,9 @@ def _build_parser() -> argparse.ArgumentParser:
     discover.add_argument("--restarts", type=int, default=None,
                           help="independent runs; the one with the lowest unsupervised loss is "
                           "kept (default: the SymmetryLens default)")
+    discover.add_argument("--init", choices=("warm", "random"), default=None,
+                          help="warm: start from the closed-form estimate (default); random: "
+                          "start at G ≈ I as in the paper")
     discover.add_argument("--seed", type=int, default=0,
                           help="seed of the data and of the fit (default 0)")
     discover.add_argument("--out", default=None,

@@ -2,5 +2,13 @@
 
 from ._estimator import SymmetryLens
 from ._lifting import group_convolution, orthogonal_from_parameters, power_offsets
+from ._warm_start import WarmStart, warm_start
 
-__all__ = ["SymmetryLens", "group_convolution", "orthogonal_from_parameters", "power_offsets"]
+__all__ = [
+    "SymmetryLens",
+    "WarmStart",
+    "group_convolution",
+    "orthogonal_from_parameters",
+    "power_offsets",
+    "warm_start",
+]

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..runs import RunDirectory, to_jsonable
+from ._warm_start import WarmStart
 
 if TYPE_CHECKING:
     from ._estimator import SymmetryLens
@@ -136,6 +137,10 @@ def save_lens(
     }
     if hasattr(lens, "restart_losses_"):
         arrays["restart_losses"] = np.asarray(lens.restart_losses_, dtype=np.float64)
+    warm = getattr(lens, "warm_start_", None)
+    if warm is not None:
+        arrays.update(warm_basis=warm.basis, warm_filter=warm.filter,
+                      warm_padded_generator=warm.padded_generator, warm_skew=warm.skew)
     for key, values in history.items():
         arrays[history_names[key]] = np.asarray(values, dtype=np.float64)
     all_metrics = dict(metrics or {})
@@ -155,6 +160,10 @@ def save_lens(
     }
     if hasattr(lens, "best_restart_"):
         config["best_restart"] = int(lens.best_restart_)
+    if warm is not None:
+        config["warm_start"] = {"cyclic": warm.cyclic, "chain_similarity": warm.chain_similarity,
+                                "closure_similarity": warm.closure_similarity,
+                                "iterations": warm.iterations, "converged": warm.converged}
     run = RunDirectory.create(path, config, overwrite=overwrite)
     run.save_arrays(**arrays)
     run.save_metrics(all_metrics)
@@ -271,6 +280,7 @@ def load_lens(path: str | os.PathLike[str]) -> SymmetryLens:
         lens.restart_losses_ = [float(v) for v in arrays["restart_losses"].ravel()]
     if isinstance(config.get("best_restart"), int):
         lens.best_restart_ = config["best_restart"]
+    lens.warm_start_ = _load_warm_start(run.path, config, arrays, dim, size)
     try:
         saved_metrics = run.load_metrics()
     except (OSError, ValueError):
@@ -279,3 +289,27 @@ def load_lens(path: str | os.PathLike[str]) -> SymmetryLens:
     if isinstance(fit_time, Mapping):
         lens.fit_time_ = {str(k): float(v) for k, v in fit_time.items() if v is not None}
     return lens
+
+
+def _load_warm_start(path: Any, config: Mapping, arrays: Mapping, dim: int, size: int
+                     ) -> WarmStart | None:
+    info = config.get("warm_start")
+    if info is None:
+        return None
+    shapes = {"warm_basis": (dim, dim), "warm_filter": (dim,),
+              "warm_padded_generator": (size, size), "warm_skew": (size, size)}
+    for key, shape in shapes.items():
+        if key not in arrays or arrays[key].shape != shape:
+            raise _not_a_lens(path, f"the warm start needs array {key!r} of shape {shape}")
+    if not isinstance(info, Mapping):
+        raise _not_a_lens(path, "config.json: 'warm_start' must be an object")
+    try:
+        return WarmStart(basis=arrays["warm_basis"], filter=arrays["warm_filter"],
+                         padded_generator=arrays["warm_padded_generator"],
+                         skew=arrays["warm_skew"], cyclic=bool(info["cyclic"]),
+                         chain_similarity=float(info["chain_similarity"]),
+                         closure_similarity=float(info["closure_similarity"]),
+                         iterations=int(info["iterations"]),
+                         converged=bool(info["converged"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise _not_a_lens(path, f"config.json: bad 'warm_start' entry ({error})") from None

@@ -1,0 +1,203 @@
+"""A closed-form warm start for SymmetryLens: find a local basis, order it, build the shift.
+
+SymmetryLens has to move a ``3N × 3N`` skew matrix a long way from the identity, and at N = 33
+gradient descent from ``G ≈ I`` barely gets started in thousands of steps. For local signals the
+learned representation is (up to the filter) an orthogonal change of basis ``Q̂`` in which every
+sample is a few localised bumps, ordered so that neighbouring components are correlated. Both
+halves have cheap unsupervised estimates:
+
+1. **Local basis.** Local bump signals are sparse in their own basis, so an orthogonal rotation
+   that maximises the summed fourth moments ``Σ_i E[z_i⁴]`` of ``z = Rᵀ x`` recovers it up to
+   order and signs. The objective is convex in ``R``, so the update ``R ← polar(E[x (z³)ᵀ])``
+   (maximise its linearisation over the orthogonal group) increases it monotonically; it
+   converges in a few dozen iterations from a random rotation. It only uses fourth moments, so it
+   is equivariant under any orthogonal data map ``x ↦ Q x`` — the natural, permuted and
+   frequency-shifted representations are all treated alike.
+2. **Order and signs.** Components adjacent in the symmetry are the most correlated ones, so the
+   order is the path through all components that maximises the summed ``|corr|`` of neighbours
+   (a small travelling-salesman problem: greedy chains from every start, then 2-opt). Signs are
+   chained so that neighbours correlate positively. If the two ends of the path are about as
+   correlated as neighbours are, the symmetry is cyclic.
+3. **Generator.** With ``Q̂`` the ordered, signed basis, the padded group element is
+   ``blockdiag(I, Q̂, I) · C_M · blockdiag(I, Q̂, I)ᵀ`` (``C_M`` the cyclic shift of the whole padded
+   space, whose central crop is the truncated shift) or, for cyclic data,
+   ``blockdiag(I, Q̂ C_N Q̂ᵀ, I)``. Its real skew logarithm initialises ``A``.
+
+Where the data are *smooth* rather than sparse (Legendre bumps, MNIST strokes) step 1 finds a
+multi-band, wavelet-like basis instead of the pixels and does not converge; the estimator then
+starts at random as in the paper (and any warm-started run must in any case beat the random
+restarts on the unsupervised loss). Measured for smooth data at N = 33, neither a scale-free
+contrast (normalised kurtosis, Jacobi sweeps), nor prewhitening, nor the weak-form density
+nullspace, nor tangent-space (Lie-PCA) nullspaces isolate the shift: the data sit close to a
+low-dimensional subspace and rotations within the noise floor are near-symmetries of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import polar, schur
+
+__all__ = ["WarmStart", "seriate", "skew_logarithm", "sparse_rotation", "warm_start"]
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """A closed-form SymmetryLens initialisation.
+
+    ``basis`` is ``Q̂`` (N × N, columns ordered along the symmetry and sign-aligned),
+    ``filter`` its middle column (a delta in the local basis, the resolving filter that goes with
+    it), ``padded_generator`` the orthogonal ``M × M`` group element and ``skew`` its real logarithm
+    (the initial ``A``). ``cyclic`` says whether the ends of the order were joined;
+    ``chain_similarity`` is the mean ``|corr|`` of neighbours along the order and
+    ``closure_similarity`` that of its two ends; ``iterations`` counts rotation updates and
+    ``converged`` says whether the rotation settled before the iteration limit. It does for sparse
+    data (15–30 updates at N = 7–33); for smooth data (Legendre bumps, MNIST strokes) it does
+    not, and what it finds there is a multi-band filter bank (chains of atoms three pixels
+    apart at N = 33), not the pixels — an unsupervised sign that the warm start is unreliable.
+    """
+
+    basis: np.ndarray
+    filter: np.ndarray
+    padded_generator: np.ndarray
+    skew: np.ndarray
+    cyclic: bool
+    chain_similarity: float
+    closure_similarity: float
+    iterations: int
+    converged: bool
+
+
+def sparse_rotation(X: np.ndarray, rng: np.random.Generator, *, max_iter: int = 200,
+                    tol: float = 1e-7) -> tuple[np.ndarray, int, bool]:
+    """Orthogonal ``R`` maximising ``Σ_i E[(Rᵀx)_i⁴]`` over the centred rows of ``X``.
+
+    Returns ``R``, the number of updates made and whether the last update moved no entry by
+    more than ``tol``.
+    """
+    centred = X - X.mean(axis=0)
+    centred = centred / (centred.std() + 1e-12)
+    n, dim = centred.shape
+    q, r = np.linalg.qr(rng.standard_normal((dim, dim)))
+    rotation = q * np.sign(np.diag(r))
+    iterations, converged = 0, False
+    while iterations < max_iter and not converged:
+        iterations += 1
+        z = centred @ rotation
+        updated, _ = polar(centred.T @ (z**3) / n)
+        converged = bool(np.max(np.abs(updated - rotation)) < tol)
+        rotation = updated
+    return rotation, iterations, converged
+
+
+def _path_score(similarity: np.ndarray, order: list[int]) -> float:
+    return float(similarity[order[:-1], order[1:]].sum())
+
+
+def seriate(similarity: np.ndarray) -> list[int]:
+    """An order of the components maximising the summed similarity of neighbours.
+
+    Greedy chains grown at both ends from every start, the best improved by 2-opt reversals
+    until no reversal helps. Exact enough for the few dozen components SymmetryLens handles.
+    """
+    similarity = np.asarray(similarity, dtype=float)
+    dim = similarity.shape[0]
+    if dim <= 2:
+        return list(range(dim))
+    best_order, best_score = None, -np.inf
+    for start in range(dim):
+        order = [start]
+        free = np.ones(dim, dtype=bool)
+        free[start] = False
+        while free.any():
+            head = np.where(free, similarity[order[0]], -np.inf)
+            tail = np.where(free, similarity[order[-1]], -np.inf)
+            if head.max() > tail.max():
+                order.insert(0, int(head.argmax()))
+                free[order[0]] = False
+            else:
+                order.append(int(tail.argmax()))
+                free[order[-1]] = False
+        score = _path_score(similarity, order)
+        if score > best_score:
+            best_order, best_score = order, score
+    order = best_order
+    improved = True
+    while improved:
+        improved = False
+        for i in range(dim - 1):
+            for j in range(i + 1, dim):
+                # Reversing order[i..j] changes only the two edges at its ends.
+                before = (similarity[order[i - 1], order[i]] if i > 0 else 0.0) + (
+                    similarity[order[j], order[j + 1]] if j < dim - 1 else 0.0)
+                after = (similarity[order[i - 1], order[j]] if i > 0 else 0.0) + (
+                    similarity[order[i], order[j + 1]] if j < dim - 1 else 0.0)
+                if after > before + 1e-12:
+                    order[i:j + 1] = order[i:j + 1][::-1]
+                    improved = True
+    return order
+
+
+def skew_logarithm(g: np.ndarray) -> np.ndarray:
+    """The principal real logarithm of a rotation ``g`` (no eigenvalue −1): a skew matrix.
+
+    ``g`` is normal, so its real Schur form ``Zᵀ g Z`` is block diagonal with 1 × 1 blocks ``+1``
+    and 2 × 2 rotation blocks, whose logarithms are read off as angles. (``scipy.linalg.logm``
+    would do, but its norm estimator draws from NumPy's global random state.)
+    """
+    t, z = schur(g, output="real")
+    log = np.zeros_like(t)
+    size = t.shape[0]
+    i = 0
+    while i < size:
+        if i + 1 < size and abs(t[i + 1, i]) > 1e-12:
+            angle = np.arctan2(t[i + 1, i] - t[i, i + 1], t[i, i] + t[i + 1, i + 1])
+            log[i, i + 1], log[i + 1, i] = -angle, angle
+            i += 2
+        else:
+            if t[i, i] < 0:
+                raise ValueError("the rotation has an eigenvalue −1: no real principal logarithm")
+            i += 1
+    log = z @ log @ z.T
+    return 0.5 * (log - log.T)
+
+
+def warm_start(X: np.ndarray, padding: int, rng: np.random.Generator, *,
+               cyclic_threshold: float = 0.5) -> WarmStart:
+    """Closed-form initial group element for SymmetryLens from samples ``X`` (n, N).
+
+    ``cyclic_threshold``: the order is closed into a cycle when the similarity of its two ends is
+    at least this fraction of the median neighbour similarity along it.
+    """
+    dim = X.shape[1]
+    rotation, iterations, converged = sparse_rotation(X, rng)
+    z = (X - X.mean(axis=0)) @ rotation
+    corr = np.corrcoef(z.T)
+    similarity = np.abs(corr)
+    np.fill_diagonal(similarity, 0.0)
+    order = seriate(similarity)
+    basis = rotation[:, order]
+    corr = corr[np.ix_(order, order)]
+    signs = np.ones(dim)
+    for i in range(1, dim):
+        signs[i] = signs[i - 1] * (1.0 if corr[i - 1, i] >= 0 else -1.0)
+    basis = basis * signs
+    chain = np.abs(np.diag(corr, 1))
+    closure = float(abs(corr[0, -1]))
+    cyclic = closure >= cyclic_threshold * float(np.median(chain))
+
+    size = dim + 2 * padding
+    if cyclic:
+        cycle = np.roll(np.eye(dim), 1, axis=1)  # (C x)_i = x_{i+1 mod N}
+        g = np.eye(size)
+        g[padding:padding + dim, padding:padding + dim] = basis @ cycle @ basis.T
+    else:
+        embed = np.eye(size)
+        embed[padding:padding + dim, padding:padding + dim] = basis
+        g = embed @ np.roll(np.eye(size), 1, axis=1) @ embed.T
+    skew = skew_logarithm(g)
+    return WarmStart(basis=basis, filter=basis[:, dim // 2].copy(), padded_generator=g,
+                     skew=skew, cyclic=bool(cyclic), chain_similarity=float(chain.mean()),
+                     closure_similarity=closure, iterations=iterations,
+                     converged=converged)
