@@ -58,13 +58,15 @@ def run_cell(name: str, seed: int, params: dict, n_samples: int, dim: int | None
     phi_cos = sk.metrics.representation_similarity(lens.group_convolution_, ds.transform,
                                                    cyclic=ds.cyclic)
     cos2 = sk.metrics.generator_similarity(lens.generator_, ds.generator @ ds.generator)
-    cos_warm = None
+    cos_warm, warm_used = None, False
     if lens.warm_start_ is not None:
+        warm_used = lens.warm_start_.converged
         pad, dim_ = lens.padding_, ds.dim
         crop = lens.warm_start_.padded_generator[pad:pad + dim_, pad:pad + dim_]
         cos_warm = sk.metrics.generator_similarity(crop, ds.generator)
     return {"dataset": name, "dim": ds.dim, "seed": seed, "cos": cos, "cos_G2": cos2,
-            "cos_warm_start": cos_warm, "best_restart": lens.best_restart_,
+            "cos_warm_start": cos_warm, "warm_start_used": warm_used,
+            "best_restart": lens.best_restart_,
             "phi_cos": phi_cos, "wall_s": wall, "cpu_s": cpu, "steps": lens.n_steps,
             "restarts": lens.n_restarts, "filter_argmax": int(np.argmax(np.abs(lens.filter_)))}
 
@@ -80,11 +82,19 @@ def summarise(rows: list[dict]) -> list[dict]:
         warm = [r["cos_warm_start"] for r in group if r.get("cos_warm_start") is not None]
         summary.append({"dataset": name, "dim": group[0]["dim"], "n_seeds": len(group),
                         "cos_warm_start_mean": float(np.mean(warm)) if warm else None,
+                        "warm_start_used": sum(bool(r.get("warm_start_used")) for r in group),
                         "cos_mean": cos.mean(), "cos_std": cos.std(), "cos_min": cos.min(),
                         "phi_cos_mean": phi.mean(), "wall_s_mean": np.mean(
                             [r["wall_s"] for r in group]),
                         "cpu_s_mean": np.mean([r["cpu_s"] for r in group])})
     return summary
+
+
+def _warm_cell(cos: float | None, unused: int) -> str:
+    if cos is None:
+        return "–"
+    note = f" (unused in {unused}: did not converge)" if unused else ""
+    return f"{cos:.3f}{note}"
 
 
 def markdown(summary: list[dict], meta: dict) -> str:
@@ -101,7 +111,7 @@ def markdown(summary: list[dict], meta: dict) -> str:
         lines.append(
             f"| {s['dataset']} | {s['dim']} | {s['n_seeds']} | {s['cos_mean']:.3f} ± "
             f"{s['cos_std']:.3f} ({s['cos_min']:.3f}) | "
-            f"{'–' if warm is None else format(warm, '.3f')}"
+            f"{_warm_cell(warm, s['n_seeds'] - s['warm_start_used'])}"
             f" | {s['phi_cos_mean']:.3f} | "
             f"{s['wall_s_mean']:.0f} | {s['cpu_s_mean']:.0f} |")
     return "\n".join(lines)

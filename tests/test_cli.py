@@ -233,3 +233,21 @@ def test_discover_bad_progress_choice_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         main(["discover", "--data", "gaussian-circulant", "--progress", "loud"])
     assert info.value.code == 2
+
+
+def test_discover_with_a_checkpoint_resumes_and_refuses_another_fit(tmp_path, capsys):
+    checkpoint = tmp_path / "ckpt"
+    base = ["discover", "--data", "gaussian-circulant", "--n-samples", "500", "--steps", "20",
+            "--warmup-steps", "2", "--batch-size", "70", "--progress", "none",
+            "--checkpoint", str(checkpoint)]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    assert (checkpoint / "checkpoint.npz").is_file()
+    # The same command resumes from the (finished) checkpoint: the same arrays come out.
+    assert main([*base, "--out", str(tmp_path / "b")]) == 0
+    with np.load(tmp_path / "a" / "arrays.npz") as a, np.load(tmp_path / "b" / "arrays.npz") as b:
+        np.testing.assert_array_equal(a["padded_generator"], b["padded_generator"])
+    capsys.readouterr()
+    assert main([*base[:-2], "--checkpoint", str(checkpoint), "--steps", "21",
+                 "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "different parameters (n_steps)" in err and len(err.strip().splitlines()) == 1

@@ -312,6 +312,8 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         options["n_restarts"] = args.restarts
     if args.init is not None:
         options["init"] = args.init
+    if args.checkpoint is not None:
+        options["checkpoint"] = args.checkpoint
     lens = SymmetryLens(random_state=args.seed, device=args.device, progress=args.progress,
                         **options)
     lens.fit(ds.X, monitor=_make_monitor(ds))
@@ -394,6 +396,9 @@ def _build_parser() -> argparse.ArgumentParser:
     discover.add_argument("--restarts", type=int, default=None,
                           help="independent runs; the one with the lowest unsupervised loss is "
                           "kept (default: the SymmetryLens default)")
+    discover.add_argument("--checkpoint", default=None, metavar="DIR",
+                          help="write resumable checkpoints to DIR; running the same command "
+                          "again resumes from them (a checkpoint of another fit is refused)")
     discover.add_argument("--init", choices=("warm", "random"), default=None,
                           help="warm: start from the closed-form estimate (default); random: "
                           "start at G ≈ I as in the paper")

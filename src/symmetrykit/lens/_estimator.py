@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..progress import make_progress
 from . import _losses as losses
+from ._checkpoint import Checkpoint, data_fingerprint
 from ._density import ConditionalMixture, MarginalMixture
 from ._lifting import group_convolution, orthogonal_from_parameters, transport_filter
 from ._warm_start import warm_start
@@ -109,6 +110,13 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         Independent runs from different initialisations; the one with the lowest
         unsupervised loss (evaluated with its own density estimators at the end of the
         curriculum) is kept. The ground truth is never consulted.
+    checkpoint
+        Directory for atomic checkpoints (``None``: none). If it already holds a checkpoint of
+        the same fit (same data, same parameters) the fit resumes from it and ends with exactly
+        the result an uninterrupted fit gives; a checkpoint of a different fit is an error, never
+        overwritten. The directory is left in place when the fit ends.
+    checkpoint_every
+        Steps between checkpoints (also written at the end of every restart).
     log_every
         Record every loss term each ``log_every`` steps in ``history_``.
     device
@@ -157,6 +165,8 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         n_restarts: int = 1,
         filter_init: str = "zeros",
         resolution_ramp: float = 0.5,
+        checkpoint: Any = None,
+        checkpoint_every: int = 500,
         log_every: int = 50,
         device: str = "cpu",
         progress: Any = "auto",
@@ -185,6 +195,8 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         self.n_restarts = n_restarts
         self.filter_init = filter_init
         self.resolution_ramp = resolution_ramp
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
         self.log_every = log_every
         self.device = device
         self.progress = progress
@@ -198,7 +210,8 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         def is_int(value: Any) -> bool:
             return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
-        for name in ("n_steps", "batch_size", "n_kernels", "log_every", "n_restarts"):
+        for name in ("n_steps", "batch_size", "n_kernels", "log_every", "n_restarts",
+                     "checkpoint_every"):
             value = getattr(self, name)
             if not is_int(value) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -280,18 +293,48 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         if self.init == "warm":
             rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=gen)))
             self.warm_start_ = warm_start(X, padding, rng)
+        store = saved = None
+        if self.checkpoint is not None:
+            store = Checkpoint(self.checkpoint, self.get_params(), data_fingerprint(X))
+            saved = store.load()
+        runs: list[dict[str, Any]] = []
+        resume = None
+        if saved is not None:
+            arrays, meta = saved
+            runs = [Checkpoint.unpack_finished(i, arrays, meta)
+                    for i in range(meta["finished_restarts"])]
+            gen.set_state(torch.as_tensor(arrays["rng"], dtype=torch.uint8))
+            if meta.get("next_step") is not None:
+                resume = (arrays, int(meta["next_step"]))
+
+        def save(current: dict[str, Any] | None, next_step: int | None) -> None:
+            arrays = {"rng": gen.get_state().numpy()}
+            for index, run in enumerate(runs):
+                arrays.update(Checkpoint.pack_finished(index, run))
+            if current is not None:
+                arrays.update(Checkpoint.pack_current(current))
+            store.save(arrays, {"finished_restarts": len(runs), "next_step": next_step,
+                                "final_losses": [r["final_loss"] for r in runs],
+                                "padding": padding})
+
         meter = make_progress(self.progress)
-        meter.start(self.n_restarts * (self.warmup_steps + self.n_steps), "SymmetryLens")
-        runs = []
+        per_run = self.warmup_steps + self.n_steps
+        meter.start(self.n_restarts * per_run, "SymmetryLens")
+        meter.update(len(runs) * per_run
+                     + (resume[1] + self.warmup_steps if resume is not None else 0))
         try:
-            for restart in range(self.n_restarts):
+            for restart in range(len(runs), self.n_restarts):
                 start, f0 = None, filter_start
                 if self.warm_start_ is not None and self.warm_start_.converged and restart == 0:
                     start = torch.as_tensor(self.warm_start_.skew)
                     f0 = torch.as_tensor(self.warm_start_.filter)
-                run = self._fit_single(data, f0, gen, monitor, meter, restart, padding, start)
+                run = self._fit_single(data, f0, gen, monitor, meter, restart, padding, start,
+                                       resume=resume, save=save if store else None)
+                resume = None
                 run["final_loss"] = self._evaluate(data[eval_idx.to(device)], run)
                 runs.append(run)
+                if store is not None:
+                    save(None, None)
         finally:
             meter.close()
         best_index = min(range(len(runs)), key=lambda i: runs[i]["final_loss"])
@@ -316,8 +359,12 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         return self
 
     def _fit_single(self, data, filter_start, gen, monitor, meter, restart: int, padding: int,
-                    start: torch.Tensor | None) -> dict[str, Any]:
-        """One optimisation run from ``start`` (an initial ``A``) or a random initialisation."""
+                    start: torch.Tensor | None, *, resume=None, save=None) -> dict[str, Any]:
+        """One optimisation run from ``start`` (an initial ``A``) or a random initialisation.
+
+        ``resume = (arrays, next_step)`` continues a checkpointed run; ``save(state, next_step)``
+        writes a checkpoint every ``checkpoint_every`` steps.
+        """
         n_samples, dim = data.shape
         device = data.device
         size = dim + 2 * padding
@@ -342,7 +389,13 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         lr_factor, tau_schedule = self._schedule()
         recenter_steps = {int(round(frac * self.n_steps)) for frac in self.recenter_at}
         history: dict[str, list[float]] = {}
-        for step in range(-self.warmup_steps, self.n_steps):
+        state = {"a": a, "f": f, "gen": gen, "marginal": marginal, "conditional": conditional,
+                 "model_opt": model_opt, "est_opt": est_opt, "history": history}
+        first_step = -self.warmup_steps
+        if resume is not None:
+            Checkpoint.unpack_current(resume[0], state)
+            first_step = resume[1]
+        for step in range(first_step, self.n_steps):
             warming_up = step < 0
             t = max(step, 0)
             tau = 0.0 if warming_up else 1.0 if refining else float(tau_schedule[t])
@@ -390,6 +443,9 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
                     history.setdefault(key, []).append(float(value))
                 meter.update(0, **{k: record[k] for k in record if k != "step"})
             meter.update(1)
+            done = step + 1 + self.warmup_steps
+            if save is not None and done % self.checkpoint_every == 0 and step + 1 < self.n_steps:
+                save(state, step + 1)
         return {"a": a.detach(), "f": f.detach(), "padding": padding, "slot_batch": batch,
                 "marginal": marginal, "conditional": conditional, "history": history}
 
