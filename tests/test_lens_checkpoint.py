@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 
 import symmetrykit as sk
 from symmetrykit.lens import SymmetryLens
@@ -11,12 +10,7 @@ PARAMS = {"n_steps": 30, "warmup_steps": 5, "batch_size": 70, "log_every": 5,
           "checkpoint_every": 10, "n_restarts": 2, "progress": "none", "random_state": 3}
 
 
-@pytest.fixture(autouse=True)
-def _single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture(scope="module")

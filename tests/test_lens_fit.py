@@ -2,18 +2,10 @@
 
 import numpy as np
 import pytest
-import torch
 
 import symmetrykit as sk
 
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    """Tiny tensors: intra-op threading only costs time on a 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def test_warm_started_fit_recovers_the_shift_and_the_representation_of_33_pixel_data():

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 from scipy.linalg import expm
 
 import symmetrykit as sk
@@ -10,13 +9,7 @@ from symmetrykit.lens import SymmetryLens, warm_start
 from symmetrykit.lens._warm_start import seriate, skew_logarithm, sparse_rotation
 from symmetrykit.lie import random_orthogonal
 
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def _signed_permutation_match(rotation: np.ndarray, truth: np.ndarray) -> np.ndarray:
