@@ -10,7 +10,7 @@ The public namespace is small and flat; everything else lives in private modules
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets, lie, metrics
+from . import baselines, datasets, lie, metrics
 from .datasets import SymmetryDataset
 from .lens import SymmetryLens
 from .lie import LieAlgebra
@@ -29,6 +29,7 @@ __all__ = [
     "SymmetryLens",
     "__version__",
     "algebra_distance",
+    "baselines",
     "datasets",
     "generator_similarity",
     "lie",

@@ -14,10 +14,12 @@ from .lie import LieAlgebra, as_array
 
 __all__ = [
     "algebra_distance",
+    "exponential_similarity",
     "frobenius_cosine",
     "generator_similarity",
     "projection_norms",
     "representation_similarity",
+    "shift_power_similarity",
 ]
 
 
@@ -154,3 +156,54 @@ def representation_similarity(group_convolution: Any, transform: Any, *, cyclic:
     shifts = range(q.shape[0]) if cyclic else (0,)
     return max(abs(frobenius_cosine(phi, np.roll(base, s, axis=0)))
                for base in (q.T, q.T[::-1]) for s in shifts)
+
+
+def shift_power_similarity(element: Any, true: Any, *, powers: Any = None,
+                           include_identity: bool = False) -> tuple[float, int]:
+    """Best similarity of a learned group *element* to a power ``G^s`` of the true generator.
+
+    Methods that learn one group element (SymmetryGAN) may find any element of the group, not
+    the minimal generator. Returns ``(max_s generator_similarity(element, G^s), s)`` over
+    ``powers`` (default ``1 … d−1``). ``s = 0`` (the identity, which is always a symmetry) is
+    excluded unless ``include_identity``: a collapsed learner would otherwise score 1.
+    """
+    element = _matrix(element, "element")
+    true = _matrix(true, "true")
+    if element.shape != true.shape:
+        raise ValueError(f"element has shape {element.shape} but true {true.shape}")
+    dim = true.shape[0]
+    candidates = list(range(1, dim)) if powers is None else [int(p) for p in powers]
+    if include_identity and 0 not in candidates:
+        candidates.insert(0, 0)
+    if not include_identity:
+        candidates = [p for p in candidates if p != 0]
+    if not candidates:
+        raise ValueError("no powers to compare with")
+    scores = {p: generator_similarity(element, np.linalg.matrix_power(true, abs(p)))
+              for p in candidates}
+    best = max(scores, key=lambda p: (scores[p], -abs(p)))
+    return scores[best], best
+
+
+def exponential_similarity(algebra_element: Any, true: Any, *, times: Any = None
+                           ) -> tuple[float, float]:
+    """Best similarity of ``expm(t L)`` to the true group element over the scale ``t``.
+
+    A learned Lie-algebra element ``L`` (LieGAN) fixes a one-parameter group but not the step
+    that corresponds to the minimal generator, so ``t`` is searched (default: 601 values in
+    ``[−3, 3]`` times ``1 / ‖L‖₂``, covering a rotation by up to about three radians per step).
+    Returns ``(score, t)``.
+    """
+    from scipy.linalg import expm
+
+    element = _matrix(algebra_element, "algebra_element")
+    true = _matrix(true, "true")
+    if element.shape != true.shape:
+        raise ValueError(f"algebra_element has shape {element.shape} but true {true.shape}")
+    scale = np.linalg.norm(element, 2)
+    if scale == 0:
+        return generator_similarity(np.eye(true.shape[0]), true), 0.0
+    grid = np.linspace(-3, 3, 601) / scale if times is None else np.asarray(times, float)
+    scores = [generator_similarity(expm(t * element), true) for t in grid]
+    best = int(np.argmax(scores))
+    return float(scores[best]), float(grid[best])

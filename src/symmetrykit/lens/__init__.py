@@ -2,7 +2,7 @@
 
 from ._estimator import SymmetryLens
 from ._lifting import group_convolution, orthogonal_from_parameters, power_offsets
-from ._warm_start import WarmStart, warm_start
+from ._warm_start import WarmStart, skew_logarithm, warm_start
 
 __all__ = [
     "SymmetryLens",
@@ -10,5 +10,6 @@ __all__ = [
     "group_convolution",
     "orthogonal_from_parameters",
     "power_offsets",
+    "skew_logarithm",
     "warm_start",
 ]

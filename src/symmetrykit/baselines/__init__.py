@@ -1,0 +1,10 @@
+"""Baselines run side by side with SymmetryLens: SymmetryGAN and LieGAN (our implementations).
+
+Both follow the estimator conventions of :class:`symmetrykit.SymmetryLens` (``fit -> self``,
+``generator_``, ``history_``, ``random_state``, pluggable progress, an optional monitor).
+"""
+
+from ._liegan import LieGAN
+from ._symmetrygan import SymmetryGAN
+
+__all__ = ["LieGAN", "SymmetryGAN"]

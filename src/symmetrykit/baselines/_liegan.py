@@ -1,0 +1,166 @@
+"""LieGAN (Yang, Walters, Dehmamy, Yu 2023): learned Lie-algebra generators that fool a critic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..lie import LieAlgebra
+from ._adversarial import AdversarialSymmetry
+
+__all__ = ["LieGAN"]
+
+COEFFICIENTS = ("normal", "uniform", "integer")
+REGULARIZERS = ("cosine", "norm", "none")
+
+
+class LieGAN(AdversarialSymmetry):
+    """Learn Lie-algebra generators ``L_1 … L_k`` such that ``exp(Σ z_i L_i) x`` looks like data.
+
+    Each transformed sample gets fresh random coefficients ``z``; a discriminator tells real from
+    transformed samples. Left alone, ``L → 0`` (the identity) fools any discriminator, so a
+    regulariser pushes away from it. Score a result against a known group element with
+    :func:`symmetrykit.metrics.exponential_similarity` (the best step ``t`` of ``exp(t L)``).
+
+    Parameters
+    ----------
+    n_generators
+        ``k``, the number of learned generators (channels).
+    coefficients
+        Distribution of ``z``: ``"normal"`` (std ``coef_scale``), ``"uniform"`` (on
+        ``[−coef_scale, coef_scale]``) or ``"integer"`` (uniform on the integers
+        ``−coef_scale … coef_scale``, zero excluded: the mode for discrete groups such as pixel
+        shifts, where only integer steps are symmetries).
+    coef_scale
+        Scale of the coefficient distribution (see above).
+    regularizer, reg_weight
+        Against the identity: ``"cosine"`` penalises ``mean |cos(g x, x)|`` (LieGAN's default),
+        ``"norm"`` penalises ``relu(target_norm − ‖L_i‖_F)²`` (pushes ``‖L‖`` up, LieGAN's
+        ``Li_norm``), ``"none"``.
+    target_norm
+        For ``"norm"`` (default ``√d``: the norm of a rotation generator with unit angles).
+    decorrelation
+        Weight of ``Σ_{i<j} cos(L_i, L_j)²`` keeping the generators apart (k > 1).
+    n_steps, batch_size, lr, discriminator_lr, hidden, init_scale
+        Training set-up (discriminator 2 × 128 hidden units by default; ``L`` entries start at
+        ``N(0, init_scale²)``).
+    max_time
+        Wall-clock budget in seconds: training stops after the first step past it (for
+        comparisons at equal budget; ``n_steps`` still caps the run).
+    log_every, device, progress, random_state
+        As in :class:`symmetrykit.SymmetryLens`.
+
+    Attributes
+    ----------
+    generators_ : ndarray (k, d, d)
+        The learned Lie-algebra basis (also as ``algebra_``, a :class:`~symmetrykit.LieAlgebra`).
+    generator_ : ndarray (d, d)
+        ``expm(L_1)``: the group element at coefficient 1 (the unit step for integer
+        coefficients).
+    history_ : dict of lists
+    """
+
+    _hidden_default = 128
+
+    def __init__(self, n_generators: int = 1, coefficients: str = "normal",
+                 coef_scale: float = 1.0, regularizer: str = "cosine", reg_weight: float = 1.0,
+                 target_norm: float | None = None, decorrelation: float = 1.0,
+                 n_steps: int = 2000, batch_size: int = 256, lr: float = 1e-3,
+                 discriminator_lr: float = 1e-3, hidden: int | None = None,
+                 init_scale: float = 0.1, max_time: float | None = None,
+                 log_every: int = 50, device: str = "cpu", progress: Any = "auto",
+                 random_state: Any = None):
+        self.n_generators = n_generators
+        self.coefficients = coefficients
+        self.coef_scale = coef_scale
+        self.regularizer = regularizer
+        self.reg_weight = reg_weight
+        self.target_norm = target_norm
+        self.decorrelation = decorrelation
+        self.n_steps = n_steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.discriminator_lr = discriminator_lr
+        self.hidden = hidden
+        self.init_scale = init_scale
+        self.max_time = max_time
+        self.log_every = log_every
+        self.device = device
+        self.progress = progress
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        if (not isinstance(self.n_generators, (int, np.integer)) or self.n_generators < 1
+                or isinstance(self.n_generators, bool)):
+            raise ValueError(f"n_generators must be a positive integer, got {self.n_generators!r}")
+        if self.coefficients not in COEFFICIENTS:
+            raise ValueError(f"coefficients must be one of {COEFFICIENTS}, "
+                             f"got {self.coefficients!r}")
+        if self.regularizer not in REGULARIZERS:
+            raise ValueError(f"regularizer must be one of {REGULARIZERS}, "
+                             f"got {self.regularizer!r}")
+        if not self.coef_scale > 0 or (self.coefficients == "integer"
+                                       and (self.coef_scale < 1
+                                            or self.coef_scale != int(self.coef_scale))):
+            raise ValueError("coef_scale must be positive (a positive integer for integer "
+                             f"coefficients), got {self.coef_scale!r}")
+        for name in ("reg_weight", "decorrelation"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if self.target_norm is not None and not self.target_norm > 0:
+            raise ValueError(f"target_norm must be positive, got {self.target_norm!r}")
+        if not self.init_scale > 0:
+            raise ValueError(f"init_scale must be positive, got {self.init_scale!r}")
+
+    def _build(self, dim: int, gen: torch.Generator) -> list[torch.Tensor]:
+        basis = torch.randn(self.n_generators, dim, dim, generator=gen) * self.init_scale
+        self._basis = basis.to(self.device).requires_grad_(True)
+        self._dim = dim
+        return [self._basis]
+
+    def _coefficients(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        shape = (n, self.n_generators)
+        if self.coefficients == "normal":
+            z = torch.randn(shape, generator=gen) * self.coef_scale
+        elif self.coefficients == "uniform":
+            z = (2 * torch.rand(shape, generator=gen) - 1) * self.coef_scale
+        else:
+            top = int(self.coef_scale)
+            z = torch.randint(1, top + 1, shape, generator=gen).to(torch.float32)
+            z = z * (2 * torch.randint(0, 2, shape, generator=gen) - 1)
+        return z.to(self.device)
+
+    def _transform(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        z = self._coefficients(x.shape[0], gen)
+        elements = torch.linalg.matrix_exp(torch.einsum("bk,kij->bij", z, self._basis))
+        return torch.einsum("bij,bj->bi", elements, x)
+
+    def _penalty(self, x: torch.Tensor, gx: torch.Tensor) -> torch.Tensor:
+        penalty = torch.zeros((), device=x.device)
+        if self.regularizer == "cosine":
+            cos = torch.nn.functional.cosine_similarity(gx, x, dim=1)
+            penalty = penalty + self.reg_weight * cos.abs().mean()
+        elif self.regularizer == "norm":
+            target = self.target_norm if self.target_norm is not None else np.sqrt(self._dim)
+            norms = torch.linalg.matrix_norm(self._basis)
+            penalty = penalty + self.reg_weight * torch.relu(target - norms).pow(2).mean()
+        if self.n_generators > 1 and self.decorrelation > 0:
+            flat = self._basis.reshape(self.n_generators, -1)
+            unit = flat / (flat.norm(dim=1, keepdim=True) + 1e-12)
+            gram = unit @ unit.T
+            off = gram - torch.diag(torch.diagonal(gram))
+            penalty = penalty + self.decorrelation * off.pow(2).sum() / 2
+        return penalty
+
+    def _snapshot(self) -> np.ndarray:
+        return self._basis.detach().cpu().numpy().astype(np.float64)[0]
+
+    def _finish(self) -> None:
+        from scipy.linalg import expm
+
+        self.generators_ = self._basis.detach().cpu().numpy().astype(np.float64)
+        self.algebra_ = LieAlgebra(self.generators_)
+        self.generator_ = expm(self.generators_[0])
+        del self._basis
