@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from _common import update_readme_section, write_results
 
 import symmetrykit as sk
 from symmetrykit.baselines import LieGAN, SymmetryGAN
@@ -41,7 +42,7 @@ from symmetrykit.metrics import (
     generator_similarity,
     shift_power_similarity,
 )
-from symmetrykit.runs import atomic_write_text, versions
+from symmetrykit.runs import versions
 
 SETS = [("gaussian-circulant", None), ("gaussian-translation", 7),
         ("gaussian-translation", 33), ("gaussian-permuted", 33)]
@@ -170,15 +171,6 @@ def bar_chart(summary: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def update_readme(readme: Path, table: str) -> None:
-    text = readme.read_text()
-    if README_BEGIN not in text or README_END not in text:
-        raise SystemExit(f"{readme} has no table markers {README_BEGIN} … {README_END}")
-    head, rest = text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    atomic_write_text(readme, f"{head}{README_BEGIN}\n{table}\n{README_END}{tail}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=None,
@@ -212,15 +204,12 @@ def main() -> None:
             "n_samples": args.n_samples, "seeds": args.seeds, "sweeps": SWEEPS,
             "jobs": args.jobs, "threads_per_run": 1}
     summary = summarise(rows)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps({"meta": meta, "summary": summary, "runs": rows},
-                                      indent=2, default=float))
+    out = write_results(args.out, meta, summary, rows)
     bar_chart(summary, out.with_suffix(".png"))
     table = markdown(summary, meta)
     print(table)
     if args.update_readme:
-        update_readme(Path(__file__).resolve().parents[1] / "README.md", table)
+        update_readme_section(README_BEGIN, README_END, table)
 
 
 if __name__ == "__main__":

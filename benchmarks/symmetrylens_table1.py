@@ -23,13 +23,13 @@ import platform
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
+from _common import update_readme_section, write_results
 
 import symmetrykit as sk
 from symmetrykit.lens import SymmetryLens
-from symmetrykit.runs import atomic_write_text, versions
+from symmetrykit.runs import versions
 
 PAPER_GRID = [
     "gaussian-translation", "gaussian-permuted", "gaussian-frequency",
@@ -117,15 +117,6 @@ def markdown(summary: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
-def update_readme(readme: Path, table: str) -> None:
-    text = readme.read_text()
-    if README_BEGIN not in text or README_END not in text:
-        raise SystemExit(f"{readme} has no table markers {README_BEGIN} … {README_END}")
-    head, rest = text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    atomic_write_text(readme, f"{head}{README_BEGIN}\n{table}\n{README_END}{tail}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=PAPER_GRID)
@@ -185,14 +176,11 @@ def main() -> None:
             "params": SymmetryLens(**params).get_params(), "n_samples": args.n_samples,
             "dim": args.dim, "threads": args.threads or 1, "jobs": args.jobs}
     summary = summarise(rows)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps({"meta": meta, "summary": summary, "runs": rows},
-                                      indent=2, default=float))
+    write_results(args.out, meta, summary, rows)
     table = markdown(summary, meta)
     print(table)
     if args.update_readme:
-        update_readme(Path(__file__).resolve().parents[1] / "README.md", table)
+        update_readme_section(README_BEGIN, README_END, table)
 
 
 if __name__ == "__main__":

@@ -138,3 +138,38 @@ def test_symmetrygan_transform(eight_gaussians):
         model.transform(np.ones((2, 3)))
     with pytest.raises(ValueError, match="not fitted"):
         SymmetryGAN().transform(eight_gaussians)
+
+
+# ------------------------------------------------------------------------------- compare
+def test_compare_scores_every_method_with_its_conversion():
+    ds = sk.datasets.local_signals(n_samples=1000, dim=7, symmetry="circulant", random_state=0)
+    results = sk.baselines.compare(
+        ds.X, ["lens", "liegan", "symgan"], truth=ds.generator, budget=0.5, random_state=0,
+        settings={"lens": {"n_steps": 20, "warmup_steps": 2, "batch_size": 70}})
+    assert [r.method for r in results] == ["lens", "liegan", "symgan"]
+    for r in results:
+        assert r.score == pytest.approx(sk.baselines.score(r.method, r.model, ds.generator))
+        assert r.steps >= 1 and r.wall_s > 0 and "model" not in r.as_dict()
+    assert results[0].score > 0.95  # the warm start alone is close, even from 1000 samples
+    assert results[1].setting["coefficients"] == "integer"
+    # the baselines stop at the budget (plus one step and the final scoring)
+    assert results[2].wall_s < 5
+    without_truth = sk.baselines.compare(ds.X, ["symgan"], budget=0.2)
+    assert without_truth[0].score is None
+
+
+@pytest.mark.parametrize(("methods", "budget", "match"), [(["gan"], 1.0, "unknown"),
+                                                          ([], 1.0, "unknown"),
+                                                          (["symgan"], 0.0, "budget")])
+def test_compare_rejects_bad_requests(methods, budget, match):
+    with pytest.raises(ValueError, match=match):
+        sk.baselines.compare(np.ones((50, 3)), methods, budget=budget)
+
+
+def test_max_time_stops_training():
+    ds = sk.datasets.local_signals(n_samples=1000, dim=7, symmetry="circulant", random_state=0)
+    model = SymmetryGAN(n_steps=10**9, max_time=0.3, progress="none", random_state=0).fit(ds.X)
+    assert 1 <= model.n_steps_ < 10**9
+    assert model.history_["step"][-1] == model.n_steps_ - 1
+    with pytest.raises(ValueError, match="max_time"):
+        SymmetryGAN(max_time=0).fit(ds.X)

@@ -251,3 +251,32 @@ def test_discover_with_a_checkpoint_resumes_and_refuses_another_fit(tmp_path, ca
                  "--out", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
     assert "different parameters (n_steps)" in err and len(err.strip().splitlines()) == 1
+
+
+# -------------------------------------------------------------------------------- compare
+def test_compare_writes_a_run_with_every_method_scored(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    rc = main(["compare", "--data", "gaussian-circulant", "--n-samples", "500",
+               "--methods", "symgan,liegan", "--budget", "1s", "--progress", "none",
+               "--out", str(out)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "SymmetryGAN-QR" in printed and "LieGAN" in printed
+    results = json.loads((out / "metrics.json").read_text())["results"]
+    assert [r["method"] for r in results] == ["symgan", "liegan"]
+    assert all(-1 <= r["score"] <= 1 for r in results)
+    assert _figures(out) == {"scores"}
+    assert main(["compare", "--data", "gaussian-circulant", "--out", str(out)]) == 2  # taken
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--methods", "lens,gan"], "unknown gan"),
+    (["--budget", "soon"], "--budget"),
+    (["--budget", "0s"], "--budget"),
+])
+def test_compare_errors_are_one_line(extra, message, capsys, tmp_path):
+    assert main(["compare", "--data", "gaussian-circulant", "--out", str(tmp_path / "x"),
+                 *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symmetrykit: error:") and message in err
+    assert not (tmp_path / "x").exists()

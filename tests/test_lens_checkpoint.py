@@ -84,3 +84,10 @@ def test_a_foreign_directory_is_not_used_as_a_checkpoint(tmp_path, signals):
     with pytest.raises(ValueError, match="not a SymmetryLens checkpoint"):
         SymmetryLens(checkpoint=tmp_path, **PARAMS).fit(signals)
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("seed", [None, np.random.default_rng(0)])
+def test_checkpoints_need_a_replayable_seed(tmp_path, signals, seed):
+    with pytest.raises(ValueError, match="integer random_state"):
+        SymmetryLens(checkpoint=tmp_path / "c", **{**PARAMS, "random_state": seed}).fit(signals)
+    assert not (tmp_path / "c").exists()

@@ -340,3 +340,20 @@ def test_plotting_never_loads_pyplot() -> None:
         assert "matplotlib.pyplot" not in sys.modules, "pyplot was imported"
         """
     )
+
+
+def test_comparison_bars_draws_one_bar_per_method_and_marks_missing_scores() -> None:
+    fig = plot.comparison_bars(["a", "b", "c"], [0.9, None, -0.2], errors=[0.1, 0.0, 0.05])
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    heights = [patch.get_height() for patch in ax.patches]
+    assert heights == pytest.approx([0.9, 0.0, -0.2])
+    assert [t.get_text() for t in ax.texts] == ["0.900", "n/a", "-0.200"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(("labels", "scores", "errors"), [(["a"], [1.0, 2.0], None), ([], [], None),
+                                                          (["a"], [1.0], [0.1, 0.2])])
+def test_comparison_bars_validates(labels, scores, errors) -> None:
+    with pytest.raises(ValueError):
+        plot.comparison_bars(labels, scores, errors=errors)

@@ -336,6 +336,53 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_budget(text: str) -> float:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*(s|m|min)?\s*", text)
+    if not match or float(match.group(1)) <= 0:
+        raise CLIError(f"--budget must be a positive duration such as 300s or 5m, got {text!r}")
+    return float(match.group(1)) * (60.0 if match.group(2) in ("m", "min") else 1.0)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .baselines import METHODS, compare
+    from .runs import RunDirectory
+
+    budget = _parse_budget(args.budget)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise CLIError(f"--methods: unknown {', '.join(unknown) or '(none given)'}; "
+                       f"choose from {', '.join(METHODS)}")
+    if _is_data_file(args.name):
+        ds = _dataset_from_args(args)
+        name = ds.name
+    else:
+        ds, name = None, datasets.get_dataset_info(args.name).name
+    out = Path(args.out) if args.out else Path("runs") / f"compare-{name}-seed{args.seed}"
+    _check_out_free(out, args.overwrite)
+    if ds is None:
+        ds = _dataset_from_args(args)
+    results = compare(ds.X, methods, truth=ds.generator, budget=budget, random_state=args.seed,
+                      progress=args.progress)
+    rows = [r.as_dict() for r in results]
+    run = RunDirectory.create(out, {"command": "compare", "data": name, "dim": ds.dim,
+                                    "seed": args.seed, "budget_s": budget, "methods": methods},
+                              overwrite=args.overwrite)
+    run.save_metrics({"results": rows})
+    if ds.generator is not None:
+        from .plot import comparison_bars
+
+        run.save_figure(comparison_bars([r.label for r in results],
+                                        [r.score for r in results]), "scores")
+    print(f"wrote {run.path}")
+    print(f"  data  {name}: {ds.n_samples} x {ds.dim}, budget {budget:.0f} s per baseline")
+    for r in results:
+        shown = "n/a (no ground truth)" if r.score is None else f"{r.score:.4f}"
+        print(f"  {r.label:15s} {shown:>8s}  [{r.conversion}]  wall {r.wall_s:.1f} s, "
+              f"{r.steps} steps")
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -412,6 +459,25 @@ def _build_parser() -> argparse.ArgumentParser:
     discover.add_argument("--progress", choices=_PROGRESS_CHOICES, default="auto",
                           help="progress display (default auto: a bar on a terminal)")
     discover.set_defaults(handler=_cmd_discover)
+
+    comp = commands.add_parser(
+        "compare", help="fit SymmetryLens, LieGAN and SymmetryGAN-QR and score them alike",
+        description="Fit several methods to one data set and score each against the true "
+        "minimal generator with the same metric (see symmetrykit.baselines.compare).")
+    comp.add_argument("--data", dest="name", required=True, metavar="NAME|PATH",
+                      help="built-in data set or a .npy/.npz/.csv file")
+    comp.add_argument("--dim", type=int, default=None, help="signal dimension (odd)")
+    comp.add_argument("--n-samples", type=int, default=None, help="number of samples")
+    comp.add_argument("--methods", default="lens,liegan,symgan",
+                      help="comma-separated: lens, liegan, symgan (default: all)")
+    comp.add_argument("--budget", default="300s",
+                      help="wall-clock training time per baseline, e.g. 300s or 5m")
+    comp.add_argument("--seed", type=int, default=0, help="seed of the data and the fits")
+    comp.add_argument("--out", default=None, help="run directory (default runs/compare-NAME-seedS)")
+    comp.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    comp.add_argument("--progress", choices=_PROGRESS_CHOICES, default="auto",
+                      help="progress display")
+    comp.set_defaults(handler=_cmd_compare)
     return parser
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "before_after",
+    "comparison_bars",
     "error_histogram",
     "generator_heatmaps",
     "loss_curves",
@@ -443,4 +444,47 @@ def before_after(
     ax_x.set_ylabel("value")
     if len(rows) <= 12:
         ax_x.legend(loc="best", fontsize="x-small")
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# comparisons
+# --------------------------------------------------------------------------------------------
+
+
+def comparison_bars(labels: Sequence[str], scores: Sequence[Any], *, errors: Any = None,
+                    ax: Any = None, ylabel: str = "cos to the minimal generator") -> Figure:
+    """Bar chart of one score per method (``None`` scores are drawn as missing bars).
+
+    Parameters
+    ----------
+    labels, scores
+        Method names and their scores (same length).
+    errors
+        Optional error bars (e.g. the std over seeds), same length.
+    ax
+        Axes to draw into; a new figure if None.
+    ylabel
+        Label of the score axis.
+    """
+    labels = [str(label) for label in labels]
+    values = np.array([np.nan if s is None else float(s) for s in scores])
+    if len(labels) != len(values) or not labels:
+        raise ValueError(f"need one score per label, got {len(labels)} labels and "
+                         f"{len(values)} scores")
+    err = None if errors is None else np.asarray(errors, dtype=float)
+    if err is not None and err.shape != values.shape:
+        raise ValueError(f"errors must have shape {values.shape}, got {err.shape}")
+    fig, ax = _single_ax(ax, panel_size=(1.2 + 1.1 * len(labels), 3.5))
+    positions = np.arange(len(labels))
+    ax.bar(positions, np.nan_to_num(values), yerr=err, color=[f"C{i}" for i in positions])
+    for x, value in zip(positions, values, strict=True):
+        ax.annotate("n/a" if np.isnan(value) else f"{value:.3f}", (x, max(np.nan_to_num(value),
+                    0.0)), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(positions)
+    ax.set_xticklabels(labels)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(min(-0.1, float(np.nanmin(values)) - 0.05) if np.isfinite(values).any()
+                else -0.1, 1.1)
+    ax.axhline(0.0, color="black", linewidth=0.5)
     return fig

@@ -4,7 +4,9 @@ Both follow the estimator conventions of :class:`symmetrykit.SymmetryLens` (``fi
 ``generator_``, ``history_``, ``random_state``, pluggable progress, an optional monitor).
 """
 
+from ._compare import DEFAULT_SETTINGS, METHODS, MethodResult, compare, score
 from ._liegan import LieGAN
 from ._symmetrygan import SymmetryGAN
 
-__all__ = ["LieGAN", "SymmetryGAN"]
+__all__ = ["DEFAULT_SETTINGS", "METHODS", "LieGAN", "MethodResult", "SymmetryGAN", "compare",
+           "score"]

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from .._validation import as_samples
 from ..progress import make_progress
 
 __all__ = ["AdversarialSymmetry", "Discriminator"]
@@ -61,13 +62,7 @@ class AdversarialSymmetry(BaseEstimator):
     _hidden_default = 64
 
     def _check(self, X: Any) -> np.ndarray:
-        if hasattr(X, "detach"):
-            X = X.detach().cpu().numpy()
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2:
-            raise ValueError(f"X must have shape (n_samples, dim), got {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ValueError(f"X contains {int(np.sum(~np.isfinite(X)))} NaN or inf values")
+        X = as_samples(X)
         if X.shape[0] < 16:
             raise ValueError(f"need at least 16 samples, got {X.shape[0]}")
         if X.shape[1] < 2:

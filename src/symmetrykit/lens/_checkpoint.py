@@ -77,6 +77,10 @@ class Checkpoint:
     """The checkpoint directory of one fit; refuses to resume a different fit."""
 
     def __init__(self, path: Any, params: dict[str, Any], fingerprint: str):
+        seed = params.get("random_state")
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise ValueError("a checkpointed fit needs an integer random_state: resuming must "
+                             f"replay the same random numbers, got {type(seed).__name__}")
         self.path = Path(path)
         self.config = to_jsonable({
             "kind": KIND, "fingerprint": fingerprint,

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .._validation import as_samples
 from ..progress import make_progress
 from . import _losses as losses
 from ._checkpoint import Checkpoint, data_fingerprint
@@ -114,7 +115,8 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         Directory for atomic checkpoints (``None``: none). If it already holds a checkpoint of
         the same fit (same data, same parameters) the fit resumes from it and ends with exactly
         the result an uninterrupted fit gives; a checkpoint of a different fit is an error, never
-        overwritten. The directory is left in place when the fit ends.
+        overwritten. The directory is left in place when the fit ends. Needs an integer
+        ``random_state``.
     checkpoint_every
         Steps between checkpoints (also written at the end of every restart).
     log_every
@@ -240,17 +242,6 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         if str(self.device).startswith("cuda") and not torch.cuda.is_available():
             raise ValueError("device='cuda' requested but CUDA is not available")
 
-    @staticmethod
-    def _check_X(X: Any) -> np.ndarray:
-        if hasattr(X, "detach"):
-            X = X.detach().cpu().numpy()
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2:
-            raise ValueError(f"X must have shape (n_samples, dim), got {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ValueError(f"X contains {int(np.sum(~np.isfinite(X)))} NaN or inf values")
-        return X
-
     # ------------------------------------------------------------------ core
     def _schedule(self) -> tuple[np.ndarray, np.ndarray]:
         steps = np.arange(self.n_steps)
@@ -267,7 +258,7 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         With ``n_restarts > 1`` the run with the lowest unsupervised loss on held-in data
         (:meth:`score`-style evaluation with each run's own density estimators) is kept.
         """
-        X = self._check_X(X)
+        X = as_samples(X)
         n_samples, dim = X.shape
         self._check_params(dim)
         if n_samples < 2 * dim:
@@ -539,7 +530,7 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         """The symmetry-based representation ``Y = X @ group_convolution_.T``."""
         if not hasattr(self, "group_convolution_"):
             raise ValueError("this SymmetryLens is not fitted yet; call fit(X) first")
-        X = self._check_X(X)
+        X = as_samples(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, the lens was fitted on "
                              f"{self.n_features_in_}")

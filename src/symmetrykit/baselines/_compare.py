@@ -1,0 +1,91 @@
+"""Fit SymmetryLens and the baselines on one data set and score them with one metric."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..metrics import exponential_similarity, generator_similarity, shift_power_similarity
+from ._liegan import LieGAN
+from ._symmetrygan import SymmetryGAN
+
+__all__ = ["DEFAULT_SETTINGS", "METHODS", "MethodResult", "compare", "score"]
+
+METHODS = {"lens": "SymmetryLens", "liegan": "LieGAN", "symgan": "SymmetryGAN-QR"}
+# LieGAN with integer coefficients and the norm regulariser: the setting that suits discrete
+# shifts and avoids its collapse to the identity (peers survey §2.2, §3).
+DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
+    "lens": {},
+    "liegan": {"coefficients": "integer", "coef_scale": 3, "regularizer": "norm"},
+    "symgan": {"parametrization": "qr"},
+}
+CONVERSIONS = {"lens": "cos(G, G_true)", "liegan": "max_t cos(exp(tL), G_true)",
+               "symgan": "max_{s≠0} cos(M, G_true^s)"}
+
+
+@dataclass
+class MethodResult:
+    """One method's fit on one data set: its score (``None`` without a ground truth)."""
+
+    method: str
+    label: str
+    score: float | None
+    conversion: str
+    wall_s: float
+    cpu_s: float
+    steps: int
+    setting: dict[str, Any]
+    model: Any = field(repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "model"}
+
+
+def score(method: str, model: Any, truth: np.ndarray) -> float:
+    """The common metric: similarity to the minimal generator with each method's conversion."""
+    if method == "symgan":
+        return shift_power_similarity(model.generator_, truth)[0]
+    if method == "liegan":
+        return exponential_similarity(model.generators_[0], truth)[0]
+    if method == "lens":
+        return generator_similarity(model.generator_, truth)
+    raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+
+
+def compare(X: Any, methods: Any = tuple(METHODS), *, truth: Any = None, budget: float = 300.0,
+            settings: dict[str, dict[str, Any]] | None = None, random_state: Any = 0,
+            progress: Any = "none") -> list[MethodResult]:
+    """Fit each method on ``X`` and score it against ``truth`` (the minimal generator).
+
+    The baselines train for ``budget`` seconds of wall time; SymmetryLens runs its own
+    schedule (check ``wall_s``). ``settings`` override :data:`DEFAULT_SETTINGS` per method.
+    """
+    from ..lens import SymmetryLens
+
+    methods = list(methods)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"unknown methods {unknown}; choose from {', '.join(METHODS)}")
+    if not budget > 0:
+        raise ValueError(f"budget must be positive seconds, got {budget!r}")
+    results = []
+    for method in methods:
+        setting = {**DEFAULT_SETTINGS[method], **(settings or {}).get(method, {})}
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        if method == "lens":
+            model = SymmetryLens(random_state=random_state, progress=progress, **setting)
+            model.fit(X)
+            steps = model.n_steps
+        else:
+            cls = SymmetryGAN if method == "symgan" else LieGAN
+            model = cls(n_steps=10**9, max_time=budget, random_state=random_state,
+                        progress=progress, **setting).fit(X)
+            steps = model.n_steps_
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        value = None if truth is None else score(method, model, np.asarray(truth))
+        results.append(MethodResult(method, METHODS[method], value, CONVERSIONS[method], wall,
+                                    cpu, int(steps), setting, model))
+    return results
