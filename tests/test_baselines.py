@@ -173,3 +173,30 @@ def test_max_time_stops_training():
     assert model.history_["step"][-1] == model.n_steps_ - 1
     with pytest.raises(ValueError, match="max_time"):
         SymmetryGAN(max_time=0).fit(ds.X)
+
+
+# ------------------------------------------------------------------------------- run directories
+@pytest.mark.parametrize("cls", [SymmetryGAN, LieGAN])
+def test_save_and_load_round_trip(cls, tmp_path):
+    ds = sk.datasets.local_signals(n_samples=500, dim=5, random_state=0)
+    model = cls(n_steps=12, batch_size=32, log_every=4, progress="none",
+                random_state=0).fit(ds.X)
+    path = model.save(tmp_path / "run", metrics={"note": 1})
+    loaded = cls.load(path)
+    np.testing.assert_array_equal(loaded.generator_, model.generator_)
+    assert loaded.history_ == model.history_
+    assert loaded.get_params() == model.get_params()
+    assert (loaded.mean_, loaded.scale_, loaded.n_steps_) == (model.mean_, model.scale_, 12)
+    if cls is LieGAN:
+        np.testing.assert_array_equal(loaded.generators_, model.generators_)
+    with pytest.raises(FileExistsError):
+        model.save(path)  # never overwritten silently
+    other = LieGAN if cls is SymmetryGAN else SymmetryGAN
+    with pytest.raises(ValueError, match=f"not a {other.__name__} run"):
+        other.load(path)
+
+
+def test_saving_an_unfitted_model_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="not fitted"):
+        LieGAN().save(tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -157,3 +157,20 @@ class AdversarialSymmetry(BaseEstimator):
 
     def _check_params(self) -> None:
         """Subclass-specific parameter checks."""
+
+    def _extra_arrays(self) -> dict[str, np.ndarray]:
+        """Learned arrays besides ``generator_`` that :meth:`save` must keep."""
+        return {}
+
+    def save(self, path: Any, *, overwrite: bool = False, metrics: dict | None = None) -> Any:
+        """Write a run directory (parameters, learned matrices, history, metrics)."""
+        from ._io import save_baseline
+
+        return save_baseline(self, path, overwrite=overwrite, metrics=metrics)
+
+    @classmethod
+    def load(cls, path: Any) -> AdversarialSymmetry:
+        """Rebuild a fitted model from a run directory written by :meth:`save`."""
+        from ._io import load_baseline
+
+        return load_baseline(cls, path)

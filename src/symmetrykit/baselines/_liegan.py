@@ -164,3 +164,6 @@ class LieGAN(AdversarialSymmetry):
         self.algebra_ = LieAlgebra(self.generators_)
         self.generator_ = expm(self.generators_[0])
         del self._basis
+
+    def _extra_arrays(self) -> dict[str, np.ndarray]:
+        return {"generators": self.generators_}

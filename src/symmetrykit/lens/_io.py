@@ -184,7 +184,7 @@ def _restore_params(config: Mapping[str, Any], cls: type, path: Any) -> dict[str
     unknown = sorted(set(params) - accepted)
     if unknown:
         raise ValueError(
-            f"{path}: saved parameters {unknown} are not parameters of this SymmetryLens "
+            f"{path}: saved parameters {unknown} are not parameters of {cls.__name__} "
             "(saved by a different symmetrykit version?)"
         )
     restored: dict[str, Any] = {}
