@@ -36,12 +36,8 @@ import numpy as np
 from _common import update_readme_section, write_results
 
 import symmetrykit as sk
-from symmetrykit.baselines import LieGAN, SymmetryGAN
-from symmetrykit.metrics import (
-    exponential_similarity,
-    generator_similarity,
-    shift_power_similarity,
-)
+from symmetrykit.baselines import METHODS as LABELS
+from symmetrykit.baselines import LieGAN, SymmetryGAN, score, score_matrix
 from symmetrykit.runs import versions
 
 SETS = [("gaussian-circulant", None), ("gaussian-translation", 7),
@@ -54,7 +50,6 @@ SWEEPS = {
                    ("cosine", "norm"), (("integer", 3), ("normal", 1.0)))],
     "lens": [{"n_steps": 500}],  # the Table 1 schedule: ≤ 30 s at 33 dims
 }
-LABELS = {"lens": "SymmetryLens", "liegan": "LieGAN", "symgan": "SymmetryGAN-QR"}
 README_BEGIN = "<!-- compare-baselines:begin -->"
 README_END = "<!-- compare-baselines:end -->"
 
@@ -65,16 +60,6 @@ def _set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def _score(method: str, learned: np.ndarray, truth: np.ndarray, coarse: bool = False) -> float:
-    if method == "symgan":
-        return shift_power_similarity(learned, truth)[0]
-    if method == "liegan":
-        scale = np.linalg.norm(learned, 2)
-        times = (np.linspace(-3, 3, 61) / scale) if coarse and scale > 0 else None
-        return exponential_similarity(learned, truth, times=times)[0]
-    return generator_similarity(learned, truth)
-
-
 def run_cell(method: str, setting: dict, name: str, dim: int | None, seed: int, budget: float,
              n_samples: int) -> dict:
     ds = sk.datasets.make_dataset(name, n_samples=n_samples, random_state=seed, dim=dim)
@@ -82,20 +67,19 @@ def run_cell(method: str, setting: dict, name: str, dim: int | None, seed: int, 
     wall0, cpu0 = time.perf_counter(), time.process_time()
     if method == "lens":
         model = sk.SymmetryLens(random_state=seed, progress="none", **setting).fit(ds.X)
-        final = best = _score(method, model.generator_, truth)
+        final = best = score(method, model, truth)
         steps = model.n_steps
     else:
         trace: list[float] = []
 
         def monitor(matrix: np.ndarray) -> dict:
-            trace.append(_score(method, matrix, truth, coarse=True))
+            trace.append(score_matrix(method, matrix, truth, n_times=61))
             return {}
 
         cls = SymmetryGAN if method == "symgan" else LieGAN
         model = cls(n_steps=10**7, max_time=budget, log_every=100, progress="none",
                     random_state=seed, **setting).fit(ds.X, monitor=monitor)
-        learned = model.generator_ if method == "symgan" else model.generators_[0]
-        final = _score(method, learned, truth)
+        final = score(method, model, truth)
         best = max(trace + [final])
         steps = model.n_steps_
     return {"method": method, "setting": setting, "dataset": name, "dim": ds.dim, "seed": seed,

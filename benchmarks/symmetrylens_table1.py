@@ -137,13 +137,9 @@ def main() -> None:
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args()
 
-    params = {}
-    if args.steps is not None:
-        params["n_steps"] = args.steps
-    if args.restarts is not None:
-        params["n_restarts"] = args.restarts
-    if args.init is not None:
-        params["init"] = args.init
+    flags = {"steps": "n_steps", "restarts": "n_restarts", "init": "init"}
+    params = {param: getattr(args, flag) for flag, param in flags.items()
+              if getattr(args, flag) is not None}
     valid = SymmetryLens().get_params()
     for item in args.param:
         name, sep, value = item.partition("=")

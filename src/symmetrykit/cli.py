@@ -269,6 +269,12 @@ def _save_discover_figures(run: Any, lens: Any, ds: datasets.SymmetryDataset, se
     run.save_figure(fig, "before_after")
 
 
+# discover's flags (argparse names) that set a SymmetryLens parameter when given.
+_DISCOVER_OPTIONS = {"steps": "n_steps", "batch_size": "batch_size", "lr": "model_lr",
+                     "warmup_steps": "warmup_steps", "restarts": "n_restarts", "init": "init",
+                     "checkpoint": "checkpoint"}
+
+
 def _cmd_discover(args: argparse.Namespace) -> int:
     for name in ("steps", "batch_size", "n_samples"):
         value = getattr(args, name)
@@ -299,21 +305,8 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     from .lens import SymmetryLens
     from .runs import RunDirectory
 
-    options: dict[str, Any] = {}
-    if args.steps is not None:
-        options["n_steps"] = args.steps
-    if args.batch_size is not None:
-        options["batch_size"] = args.batch_size
-    if args.lr is not None:
-        options["model_lr"] = args.lr
-    if args.warmup_steps is not None:
-        options["warmup_steps"] = args.warmup_steps
-    if args.restarts is not None:
-        options["n_restarts"] = args.restarts
-    if args.init is not None:
-        options["init"] = args.init
-    if args.checkpoint is not None:
-        options["checkpoint"] = args.checkpoint
+    options = {param: getattr(args, flag) for flag, param in _DISCOVER_OPTIONS.items()
+               if getattr(args, flag) is not None}
     lens = SymmetryLens(random_state=args.seed, device=args.device, progress=args.progress,
                         **options)
     lens.fit(ds.X, monitor=_make_monitor(ds))

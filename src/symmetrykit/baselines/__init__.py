@@ -4,9 +4,9 @@ Both follow the estimator conventions of :class:`symmetrykit.SymmetryLens` (``fi
 ``generator_``, ``history_``, ``random_state``, pluggable progress, an optional monitor).
 """
 
-from ._compare import DEFAULT_SETTINGS, METHODS, MethodResult, compare, score
+from ._compare import DEFAULT_SETTINGS, METHODS, MethodResult, compare, score, score_matrix
 from ._liegan import LieGAN
 from ._symmetrygan import SymmetryGAN
 
 __all__ = ["DEFAULT_SETTINGS", "METHODS", "LieGAN", "MethodResult", "SymmetryGAN", "compare",
-           "score"]
+           "score", "score_matrix"]

@@ -12,7 +12,7 @@ from ..metrics import exponential_similarity, generator_similarity, shift_power_
 from ._liegan import LieGAN
 from ._symmetrygan import SymmetryGAN
 
-__all__ = ["DEFAULT_SETTINGS", "METHODS", "MethodResult", "compare", "score"]
+__all__ = ["DEFAULT_SETTINGS", "METHODS", "MethodResult", "compare", "score", "score_matrix"]
 
 METHODS = {"lens": "SymmetryLens", "liegan": "LieGAN", "symgan": "SymmetryGAN-QR"}
 # LieGAN with integer coefficients and the norm regulariser: the setting that suits discrete
@@ -44,15 +44,28 @@ class MethodResult:
         return {k: v for k, v in self.__dict__.items() if k != "model"}
 
 
+def score_matrix(method: str, learned: np.ndarray, truth: np.ndarray, *,
+                 n_times: int = 601) -> float:
+    """The common metric for a method's learned matrix (LieGAN: its first algebra element).
+
+    ``n_times`` is the number of steps ``t`` LieGAN's ``exp(t L)`` is tried at (fewer for a
+    cheap score while training).
+    """
+    if method == "symgan":
+        return shift_power_similarity(learned, truth)[0]
+    if method == "liegan":
+        scale = np.linalg.norm(learned, 2)
+        times = np.linspace(-3, 3, n_times) / scale if scale > 0 else None
+        return exponential_similarity(learned, truth, times=times)[0]
+    if method == "lens":
+        return generator_similarity(learned, truth)
+    raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+
+
 def score(method: str, model: Any, truth: np.ndarray) -> float:
     """The common metric: similarity to the minimal generator with each method's conversion."""
-    if method == "symgan":
-        return shift_power_similarity(model.generator_, truth)[0]
-    if method == "liegan":
-        return exponential_similarity(model.generators_[0], truth)[0]
-    if method == "lens":
-        return generator_similarity(model.generator_, truth)
-    raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
+    learned = model.generators_[0] if method == "liegan" else model.generator_
+    return score_matrix(method, learned, truth)
 
 
 def compare(X: Any, methods: Any = tuple(METHODS), *, truth: Any = None, budget: float = 300.0,
