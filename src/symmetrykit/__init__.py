@@ -10,7 +10,7 @@ The public namespace is small and flat; everything else lives in private modules
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import baselines, datasets, lie, metrics
+from . import baselines, datasets, lie, liederiv, metrics
 from .datasets import SymmetryDataset
 from .lens import SymmetryLens
 from .lie import LieAlgebra
@@ -33,5 +33,6 @@ __all__ = [
     "datasets",
     "generator_similarity",
     "lie",
+    "liederiv",
     "metrics",
 ]

@@ -23,10 +23,13 @@ __all__ = [
     "matrix_powers",
     "permutation_matrix",
     "random_orthogonal",
+    "scaling",
+    "se",
     "shift",
     "sl",
     "so",
     "so_pq",
+    "translations",
 ]
 
 
@@ -76,6 +79,11 @@ class LieAlgebra:
         read-only float64 array.
     name
         Human-readable name, e.g. ``"so(3)"``.
+    affine
+        ``True`` for an algebra of affine vector fields ``v(x) = S x + c`` on ``R^n``
+        (translations, se(n)), stored in homogeneous coordinates: each generator is
+        ``(n+1, n+1)`` with ``S`` in the top-left block, ``c`` in the last column and a zero last row. Then :attr:`dim` is ``n + 1``
+        and :attr:`space_dim` is ``n``.
 
     Notes
     -----
@@ -86,6 +94,7 @@ class LieAlgebra:
 
     generators: np.ndarray
     name: str = "algebra"
+    affine: bool = False
     _flat_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -99,12 +108,74 @@ class LieAlgebra:
         stack = np.array(stack, dtype=np.float64, order="C")
         stack.setflags(write=False)
         object.__setattr__(self, "generators", stack)
+        object.__setattr__(self, "affine", bool(self.affine))
+        if self.affine:
+            if stack.shape[1] < 2:
+                raise ValueError(
+                    "an affine algebra needs generators of shape (k, n+1, n+1) with n >= 1"
+                )
+            if np.any(stack[:, -1, :] != 0):
+                raise ValueError(
+                    "affine generators must have a zero last row (homogeneous coordinates)"
+                )
 
     # ------------------------------------------------------------------ basic shape
     @property
     def dim(self) -> int:
         """Dimension ``d`` of the space the matrices act on."""
         return int(self.generators.shape[1])
+
+    @property
+    def space_dim(self) -> int:
+        """Dimension ``n`` of the space the vector fields live on (``dim − 1`` when affine)."""
+        return self.dim - 1 if self.affine else self.dim
+
+    @property
+    def linear_parts(self) -> np.ndarray:
+        """The linear parts ``S_k`` of the fields ``v_k(x) = S_k x + c_k``, shape ``(k, n, n)``."""
+        n = self.space_dim
+        return self.generators[:, :n, :n]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """The constant parts ``c_k`` of the fields, shape ``(k, n)`` (zeros when linear)."""
+        if not self.affine:
+            return np.zeros((len(self), self.dim))
+        return self.generators[:, :-1, -1]
+
+    def vector_fields(self, points: Any) -> np.ndarray:
+        """The infinitesimal generators ``v_k(x) = S_k x + c_k`` at ``points``.
+
+        Parameters
+        ----------
+        points
+            Shape ``(n_points, n)`` with ``n = space_dim``.
+
+        Returns
+        -------
+        Array of shape ``(k, n_points, n)``.
+        """
+        x = as_array(points, name="points")
+        if x.ndim != 2 or x.shape[1] != self.space_dim:
+            raise ValueError(
+                f"points must have shape (n_points, {self.space_dim}) for {self.name}, "
+                f"got {x.shape}"
+            )
+        return np.einsum("kij,sj->ksi", self.linear_parts, x) + self.offsets[:, None, :]
+
+    def repeated(self, copies: int) -> LieAlgebra:
+        """The same algebra acting block-diagonally on ``copies`` stacked copies of the space.
+
+        E.g. ``so(3).repeated(4)`` rotates four 3-vectors together (a 12-dim state of two
+        particles' positions and momenta). Affine algebras are not repeated: a translation of a
+        state acts differently on positions and momenta, so build such generators explicitly.
+        """
+        copies = _check_dim(copies)
+        if self.affine:
+            raise ValueError("repeated() is defined for linear algebras only")
+        eye = np.eye(copies)
+        stack = np.stack([np.kron(eye, g) for g in self.generators])
+        return LieAlgebra(stack, name=f"{self.name}^{copies}")
 
     def __len__(self) -> int:
         return int(self.generators.shape[0])
@@ -216,12 +287,23 @@ class LieAlgebra:
             err = np.max(np.abs(q.T @ q - np.eye(self.dim)))
             if err > atol:
                 raise ValueError(f"Q is not orthogonal (max |QᵀQ − I| = {err:.3g})")
+        if self.affine:
+            raise ValueError("conjugate() is defined for linear algebras only")
         return LieAlgebra(q @ self.generators @ q.T, name=f"Q {self.name} Qᵀ")
 
     def orthonormalized(self) -> LieAlgebra:
         """An orthonormal basis (Frobenius inner product) of the same span."""
         onb, _ = self._flat_basis()
-        return LieAlgebra(onb.reshape(-1, self.dim, self.dim), name=self.name)
+        return LieAlgebra(onb.reshape(-1, self.dim, self.dim), name=self.name, affine=self.affine)
+
+    def normalized(self) -> LieAlgebra:
+        """The same generators, each scaled to unit Frobenius norm (order and span unchanged)."""
+        norms = np.linalg.norm(self.generators.reshape(len(self), -1), axis=1)
+        if np.any(norms == 0):
+            raise ValueError(f"{self.name} has a zero generator")
+        return LieAlgebra(
+            self.generators / norms[:, None, None], name=self.name, affine=self.affine
+        )
 
 
 # ---------------------------------------------------------------------- factories
@@ -278,6 +360,34 @@ def so_pq(p: int, q: int) -> LieAlgebra:
 def so(n: int) -> LieAlgebra:
     """so(n): antisymmetric matrices ``E_ij − E_ji`` for ``i < j``."""
     return so_pq(_check_dim(n, 2), 0)
+
+
+def translations(n: int) -> LieAlgebra:
+    """t(n): the ``n`` translations ``v_k(x) = e_k`` of ``R^n`` as an affine algebra."""
+    n = _check_dim(n)
+    stack = np.zeros((n, n + 1, n + 1))
+    stack[np.arange(n), np.arange(n), n] = 1.0
+    return LieAlgebra(stack, name=f"t({n})", affine=True)
+
+
+def se(n: int) -> LieAlgebra:
+    """se(n): rotations ``E_ij − E_ji`` (i < j, as in :func:`so`) then translations ``e_k``.
+
+    An affine algebra of dimension ``n(n+1)/2`` acting on ``R^n``. Rotations have Frobenius norm
+    √2 and translations 1; use :meth:`LieAlgebra.normalized` when they should weigh the same.
+    """
+    n = _check_dim(n)
+    rotations = so(n).generators if n >= 2 else np.zeros((0, n, n))
+    stack = np.zeros((len(rotations) + n, n + 1, n + 1))
+    stack[: len(rotations), :n, :n] = rotations
+    stack[len(rotations) :] = translations(n).generators
+    return LieAlgebra(stack, name=f"se({n})", affine=True)
+
+
+def scaling(n: int) -> LieAlgebra:
+    """The one-dimensional algebra of uniform scalings ``v(x) = x`` of ``R^n``."""
+    n = _check_dim(n)
+    return LieAlgebra(np.eye(n)[None], name=f"scaling({n})")
 
 
 def shift(n: int, circulant: bool = False) -> np.ndarray:
