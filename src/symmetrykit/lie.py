@@ -82,8 +82,8 @@ class LieAlgebra:
     affine
         ``True`` for an algebra of affine vector fields ``v(x) = S x + c`` on ``R^n``
         (translations, se(n)), stored in homogeneous coordinates: each generator is
-        ``(n+1, n+1)`` with ``S`` in the top-left block, ``c`` in the last column and a zero last row. Then :attr:`dim` is ``n + 1``
-        and :attr:`space_dim` is ``n``.
+        ``(n+1, n+1)`` with ``S`` in the top-left block, ``c`` in the last column and a zero
+        last row. Then :attr:`dim` is ``n + 1`` and :attr:`space_dim` is ``n``.
 
     Notes
     -----

@@ -66,8 +66,10 @@ class LieDiscovery:
 
     def summary(self) -> str:
         """One line: nullity, gap and the smallest singular values."""
-        head = ", ".join(f"{v:.2e}" for v in self.singular_values[: min(len(self.singular_values),
-                                                                       self.nullity + 3)])
+        head = ", ".join(
+            f"{v:.2e}"
+            for v in self.singular_values[: min(len(self.singular_values), self.nullity + 3)]
+        )
         return (
             f"{self.nullity} symmetr{'y' if self.nullity == 1 else 'ies'} of "
             f"{len(self.singular_values)} candidates ({self.candidates.name}); gap "
@@ -93,8 +95,7 @@ def _orthonormal_pairs(
     rank = int(np.sum(s > tol))
     if rank < k:
         raise ValueError(
-            f"the candidate generators of {algebra.name} are linearly dependent "
-            f"(rank {rank} < {k})"
+            f"the candidate generators of {algebra.name} are linearly dependent (rank {rank} < {k})"
         )
     change = (u / s).T  # rows: coefficients of orthonormal elements in the old basis
     inputs = np.tensordot(change, algebra.generators, axes=1)
@@ -165,8 +166,10 @@ def _result_from_matrix(
         if nullity >= 2:
             closure = found.closure_residual()
     if 0 < nullity < k:
-        gap = float(relative[nullity] / relative[nullity - 1]) if relative[nullity - 1] > 0 else (
-            float("inf")
+        gap = (
+            float(relative[nullity] / relative[nullity - 1])
+            if relative[nullity - 1] > 0
+            else (float("inf"))
         )
     else:
         gap = float("nan")
@@ -322,8 +325,10 @@ def discover_density(
         raise ValueError(f"X has {X.shape[1]} features but {algebra.name} acts on R^{n}")
     if weighting not in ("noise", "none"):
         raise ValueError(f"weighting must be 'noise' or 'none', got {weighting!r}")
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or (
-        chunk_size < 1
+    if (
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, (int, np.integer))
+        or (chunk_size < 1)
     ):
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     dictionary = PolynomialDictionary(n, degree, include_bias=False)
@@ -410,12 +415,16 @@ def discover_tangent(
     n = algebra.space_dim
     if X.shape[1] != n:
         raise ValueError(f"X has {X.shape[1]} features but {algebra.name} acts on R^{n}")
-    if isinstance(manifold_dim, bool) or not isinstance(manifold_dim, (int, np.integer)) or not (
-        1 <= manifold_dim < n
+    if (
+        isinstance(manifold_dim, bool)
+        or not isinstance(manifold_dim, (int, np.integer))
+        or not (1 <= manifold_dim < n)
     ):
         raise ValueError(f"manifold_dim must be an integer in [1, {n - 1}], got {manifold_dim!r}")
-    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, (int, np.integer)) or (
-        n_neighbors <= manifold_dim
+    if (
+        isinstance(n_neighbors, bool)
+        or not isinstance(n_neighbors, (int, np.integer))
+        or (n_neighbors <= manifold_dim)
     ):
         raise ValueError(f"n_neighbors must be an integer > manifold_dim, got {n_neighbors!r}")
     if X.shape[0] <= n_neighbors:
