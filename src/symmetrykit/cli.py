@@ -471,6 +471,10 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--progress", choices=_PROGRESS_CHOICES, default="auto",
                       help="progress display")
     comp.set_defaults(handler=_cmd_compare)
+
+    from ._cli_lie import add_lie_parser
+
+    add_lie_parser(commands)
     return parser
 
 

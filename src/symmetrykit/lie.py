@@ -16,6 +16,7 @@ import scipy.linalg
 
 __all__ = [
     "LieAlgebra",
+    "algebra_from_name",
     "as_array",
     "commutator",
     "dst1",
@@ -499,3 +500,48 @@ def matrix_powers(g: Any, powers: Sequence[int] | np.ndarray, *, atol: float = 1
             current = current @ inverse
             table[k] = current
     return stack([table[int(k)] for k in powers])
+
+
+_ALGEBRA_FACTORIES = {
+    "gl": gl,
+    "sl": sl,
+    "so": so,
+    "t": translations,
+    "translations": translations,
+    "se": se,
+    "scaling": scaling,
+}
+
+
+def algebra_from_name(text: str) -> LieAlgebra:
+    """A catalogue algebra from its name: ``"gl(3)"``, ``"sl(2)"``, ``"so(3)"``, ``"so(1,3)"``,
+    ``"t(2)"`` (or ``"translations(2)"``), ``"se(3)"``, ``"scaling(4)"``; ``"so(3)^4"`` acts on
+    four stacked copies (:meth:`LieAlgebra.repeated`).
+
+    >>> algebra_from_name("so(1,3)")
+    LieAlgebra(name='so(1,3)', k=6, d=4)
+    >>> algebra_from_name("so(3)^4").dim
+    12
+    """
+    import re
+
+    if not isinstance(text, str):
+        raise ValueError(f"algebra name must be a string, got {type(text).__name__}")
+    match = re.fullmatch(r"\s*([A-Za-z]+)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)\s*(?:\^\s*(\d+))?\s*",
+                         text)
+    known = "gl(n), sl(n), so(n), so(p,q), t(n), se(n), scaling(n), optionally followed by ^copies"
+    if not match:
+        raise ValueError(f"cannot parse algebra {text!r}; expected one of {known}")
+    name, first, second, copies = match.groups()
+    name = name.lower()
+    if second is not None:
+        if name != "so":
+            raise ValueError(f"only so(p,q) takes two arguments, got {text!r}")
+        algebra = so_pq(int(first), int(second))
+    else:
+        if name not in _ALGEBRA_FACTORIES:
+            raise ValueError(f"unknown algebra {name!r}; expected one of {known}")
+        algebra = _ALGEBRA_FACTORIES[name](int(first))
+    if copies is not None:
+        algebra = algebra.repeated(int(copies))
+    return algebra

@@ -25,6 +25,7 @@ __all__ = [
     "generator_heatmaps",
     "loss_curves",
     "signal_samples",
+    "singular_spectrum",
 ]
 
 
@@ -487,4 +488,44 @@ def comparison_bars(labels: Sequence[str], scores: Sequence[Any], *, errors: Any
     ax.set_ylim(min(-0.1, float(np.nanmin(values)) - 0.05) if np.isfinite(values).any()
                 else -0.1, 1.1)
     ax.axhline(0.0, color="black", linewidth=0.5)
+    return fig
+
+
+def singular_spectrum(
+    singular_values: Any, nullity: int | None = None, *, ax: Any = None, floor: float = 1e-18
+) -> Figure:
+    """The ascending singular spectrum of a Lie-derivative operator on a log scale.
+
+    The first ``nullity`` values (the symmetries found) are drawn in a second colour, so the gap
+    that separates them from the rest is visible. Exact zeros are drawn at ``floor``.
+
+    Parameters
+    ----------
+    singular_values
+        1-D array, ascending (e.g. :attr:`symmetrykit.liederiv.LieDiscovery.singular_values`).
+    nullity
+        How many leading values count as symmetries (``None``: no highlighting).
+    ax
+        Axes to draw into; a new figure if None.
+    floor
+        Positive value at which zeros are drawn.
+    """
+    values = _to_numpy(singular_values, "singular_values")
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"singular_values must be a non-empty 1-D array, got shape {values.shape}")
+    if np.any(values < 0):
+        raise ValueError("singular values must be non-negative")
+    if nullity is not None and not 0 <= nullity <= values.size:
+        raise ValueError(f"nullity must be in [0, {values.size}], got {nullity}")
+    fig, ax = _single_ax(ax, panel_size=(max(4.0, 0.25 * values.size + 2.0), 3.5))
+    shown = np.maximum(values, floor)
+    index = np.arange(1, values.size + 1)
+    k = nullity or 0
+    ax.semilogy(index[k:], shown[k:], "o", color="C0", label="broken")
+    if k:
+        ax.semilogy(index[:k], shown[:k], "o", color="C3", label="symmetries")
+        ax.axvline(k + 0.5, color="gray", linestyle="--", linewidth=0.8)
+    ax.set_xlabel("candidate (most symmetric first)")
+    ax.set_ylabel("relative singular value")
+    ax.legend(loc="lower right", fontsize=8)
     return fig

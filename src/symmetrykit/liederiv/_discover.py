@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_samples
-from ..lie import LieAlgebra
-from ._dictionary import PolynomialDictionary
-from ._operators import _lie_derivative_with_method, output_matrices
+from ..lie import LieAlgebra, translations
+from ._dictionary import PolynomialDictionary, _exponents
+from ._operators import _lie_derivative_with_method, directional_derivatives, output_matrices
 
 __all__ = ["LieDiscovery", "discover", "discover_density", "discover_tangent"]
 
@@ -32,14 +32,15 @@ class LieDiscovery:
     output_algebra
         The paired output generators (equivariant discovery), else ``None``.
     singular_values
-        The whole spectrum of the (normalised) Lie-derivative operator, ascending, relative to its
-        largest value; ``singular_values[:nullity]`` belong to the symmetries.
+        The whole spectrum of the (normalised) Lie-derivative operator, ascending, divided by
+        :attr:`scale`; ``singular_values[:nullity]`` belong to the symmetries.
     nullity
         Number of symmetries found.
     gap
         ``singular_values[nullity] / singular_values[nullity − 1]``: how clearly the symmetries
-        stand apart (``inf`` for exact zeros; ``nan`` when ``nullity`` is 0 or all candidates are
-        symmetries).
+        stand apart (``inf`` for exact zeros). When every candidate is a symmetry it is the
+        distance to the reference scale, ``1 / singular_values[-1]``; ``nan`` when ``nullity`` is
+        0.
     closure_residual
         :meth:`~symmetrykit.lie.LieAlgebra.closure_residual` of the discovered span (a true
         symmetry algebra is closed under the bracket); ``nan`` when ``nullity < 2``.
@@ -51,6 +52,13 @@ class LieDiscovery:
     method
         How derivatives were computed (``"exact"``, ``"torch"``, ``"complex-step"``,
         ``"finite-difference"``, ``"weak-form"`` or ``"tangent-space"``).
+    details
+        Method-specific records (e.g. the weak form's degree and number of test functions).
+    scale
+        The absolute value the spectrum is divided by: the largest singular value, or the
+        operator's natural magnitude when that is larger (see :func:`discover`), so that a model
+        symmetric under *every* candidate shows a spectrum of rounding-level values instead of
+        rounding noise blown up to 1.
     """
 
     algebra: LieAlgebra | None
@@ -63,6 +71,7 @@ class LieDiscovery:
     output_candidates: LieAlgebra | None = None
     method: str = ""
     details: dict = field(default_factory=dict)
+    scale: float = float("nan")
 
     def summary(self) -> str:
         """One line: nullity, gap and the smallest singular values."""
@@ -114,11 +123,13 @@ def _select_nullity(
             raise ValueError(f"n_symmetries must be in [0, {k}], got {n_symmetries}")
         return int(n_symmetries)
     if gap_ratio is not None:
-        # The largest multiplicative gap, if it is at least gap_ratio.
-        floor = np.maximum(relative, np.finfo(np.float64).tiny)
+        if isinstance(gap_ratio, bool) or not gap_ratio > 1:
+            raise ValueError(f"gap_ratio must be a number > 1, got {gap_ratio!r}")
+        # The largest multiplicative gap, if it is at least gap_ratio. The spectrum is closed by
+        # the reference value 1, so a spectrum far below its natural scale (every candidate a
+        # symmetry) has its gap at the end.
+        floor = np.maximum(np.append(relative, 1.0), np.finfo(np.float64).tiny)
         ratios = floor[1:] / floor[:-1]
-        if ratios.size == 0:
-            return 0
         best = int(np.argmax(ratios))
         return best + 1 if ratios[best] >= gap_ratio else 0
     if rtol is None or not 0 < rtol < 1:
@@ -138,8 +149,13 @@ def _result_from_matrix(
     method: str,
     output_name: str | None = None,
     details: dict | None = None,
+    reference: float = 0.0,
 ) -> LieDiscovery:
-    """SVD of ``matrix`` (rows: samples, columns: orthonormal candidates) into a result."""
+    """SVD of ``matrix`` (rows: samples, columns: orthonormal candidates) into a result.
+
+    The spectrum is divided by ``max(largest singular value, reference)``; ``reference`` is the
+    operator's natural magnitude without cancellations (0 when unknown).
+    """
     _, s, vt = np.linalg.svd(matrix, full_matrices=True)
     k = candidates.shape[0]
     values = np.zeros(k)
@@ -148,7 +164,9 @@ def _result_from_matrix(
     order = np.argsort(values, kind="stable")
     values = values[order]
     directions = vt[order]
-    largest = values[-1] if values[-1] > 0 else 1.0
+    largest = max(float(values[-1]), float(reference))
+    if not largest > 0:
+        largest = 1.0
     relative = values / largest
     nullity = _select_nullity(relative, rtol, n_symmetries, gap_ratio)
 
@@ -165,14 +183,11 @@ def _result_from_matrix(
             found_out = LieAlgebra(paired[:nullity], name=f"sym ⊂ {output_name}")
         if nullity >= 2:
             closure = found.closure_residual()
-    if 0 < nullity < k:
-        gap = (
-            float(relative[nullity] / relative[nullity - 1])
-            if relative[nullity - 1] > 0
-            else (float("inf"))
-        )
-    else:
+    if nullity == 0:
         gap = float("nan")
+    else:
+        above = relative[nullity] if nullity < k else (1.0 if reference > 0 else float("nan"))
+        gap = float(above / relative[nullity - 1]) if relative[nullity - 1] > 0 else float("inf")
     return LieDiscovery(
         algebra=found,
         singular_values=relative,
@@ -184,7 +199,41 @@ def _result_from_matrix(
         output_candidates=ordered_out,
         method=method,
         details=details or {},
+        scale=largest,
     )
+
+
+def _natural_scale(
+    f: Any, X: np.ndarray, candidates: LieAlgebra, outputs: np.ndarray | None, method: str
+) -> float:
+    """The magnitude ``L_ξ F`` would have without cancellations, per orthonormal candidate.
+
+    ``sqrt(mean_k mean_s (‖DF(x_s)‖² ‖v_k(x_s)‖² + ‖B_k‖² ‖F(x_s)‖²))`` bounds ``‖L_ξ F‖`` up
+    to a factor √2 (Cauchy–Schwarz) and does not cancel, so a spectrum far below it is rounding
+    noise, even when every candidate is a symmetry and the largest singular value is itself
+    rounding-level. Returns 0 when the model cannot give its Jacobian.
+    """
+    n = X.shape[1]
+    try:
+        if method == "exact":
+            # The Jacobian's columns are the Lie derivatives along the translations.
+            jacobian = np.asarray(f.lie_derivative(X, translations(n), None), dtype=np.float64)
+            values = np.asarray(f(X), dtype=np.float64) if callable(f) else None
+        else:
+            axes = np.broadcast_to(np.eye(n)[:, None, :], (n, X.shape[0], n))
+            values, jacobian, _ = directional_derivatives(f, X, np.ascontiguousarray(axes), method)
+    except (ValueError, TypeError, RuntimeError):
+        return 0.0
+    if jacobian.ndim != 3 or jacobian.shape[:2] != (n, X.shape[0]):
+        return 0.0
+    jacobian_sq = np.sum(jacobian**2, axis=(0, 2))  # ‖DF(x_s)‖²_F
+    fields_sq = np.sum(candidates.vector_fields(X) ** 2, axis=2)  # (q, N)
+    total = float(np.mean(fields_sq * jacobian_sq[None]))
+    if outputs is not None and values is not None:
+        values = values.reshape(X.shape[0], -1)
+        b_sq = np.sum(outputs**2, axis=(1, 2))
+        total += float(np.mean(b_sq) * np.mean(np.sum(values**2, axis=1)))
+    return float(np.sqrt(total)) if np.isfinite(total) else 0.0
 
 
 def discover(
@@ -215,9 +264,12 @@ def discover(
         ``None`` (invariance), ``"tangent"`` (vector fields) or a :class:`LieAlgebra` paired one to
         one with ``algebra`` (equivariance; the pairs are orthonormalised jointly).
     rtol
-        A candidate is a symmetry when its singular value relative to the largest is below
-        ``rtol`` (default ``1e-6``, for exact models in float64; use ``gap_ratio`` for noisy or
-        fitted models).
+        A candidate is a symmetry when its singular value relative to the spectrum's
+        :attr:`~LieDiscovery.scale` is below ``rtol`` (default ``1e-6``, for exact models in
+        float64; use ``gap_ratio`` for noisy or fitted models). The scale is the largest
+        singular value or, when that is larger, the magnitude the Lie derivatives would have
+        without cancellations, ``sqrt(mean ‖DF‖² ‖v_ξ‖² + ‖B_ξ‖² ‖F‖²)`` (one more Jacobian per
+        point), so a model symmetric under every candidate is recognised as such.
     n_symmetries
         Take exactly this many (overrides ``rtol`` and ``gap_ratio``).
     gap_ratio
@@ -247,6 +299,8 @@ def discover(
     X = as_samples(X)
     if rtol is not None and gap_ratio is None and not 0 < rtol < 1:
         raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
+    if gap_ratio is not None and (isinstance(gap_ratio, bool) or not gap_ratio > 1):
+        raise ValueError(f"gap_ratio must be a number > 1, got {gap_ratio!r}")
     derivatives, used = _lie_derivative_with_method(f, X, algebra, output_algebra, method=method)
     q, n_points, m = derivatives.shape
     outputs = None
@@ -259,6 +313,8 @@ def discover(
     # are the same linear combinations of the original ones.
     matrix = np.tensordot(change, derivatives, axes=1)  # (q, N, m)
     matrix = matrix.reshape(q, n_points * m).T / np.sqrt(n_points)
+    candidates = LieAlgebra(inputs, name=algebra.name, affine=algebra.affine)
+    reference = _natural_scale(f, X, candidates, paired, used)
     output_name = output_algebra.name if isinstance(output_algebra, LieAlgebra) else "tangent"
     return _result_from_matrix(
         matrix,
@@ -270,7 +326,32 @@ def discover(
         gap_ratio=gap_ratio,
         method=used,
         output_name=output_name if outputs is not None else None,
+        reference=reference,
     )
+
+
+def _lookup_rows(table: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Index of the row of ``table`` equal to each row of ``queries`` (all must occur)."""
+    stacked = np.concatenate([table, queries])
+    _, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    position = np.full(int(inverse.max()) + 1, -1)
+    position[inverse[: len(table)]] = np.arange(len(table))
+    found = position[inverse[len(table) :]]
+    if np.any(found < 0):  # pragma: no cover - the exponent tables are built to contain them
+        raise RuntimeError("a lowered exponent is missing from the monomial table")
+    return found
+
+
+def _lower_monomials(z: np.ndarray, degree: int) -> np.ndarray:
+    """Monomials of degree ``≤ degree`` (bias first, graded lexicographic), shape ``(N, P)``."""
+    if degree == 0:
+        return np.ones((z.shape[0], 1))
+    return PolynomialDictionary(z.shape[1], degree, include_bias=True).transform(z)
+
+
+#: Floats per block of test-function gradients (bounds the memory of the noise estimate).
+_BLOCK_FLOATS = 1 << 22
 
 
 def discover_density(
@@ -292,30 +373,87 @@ def discover_density(
     functions of degree ``1..degree`` this is a ``(#tests × k)`` matrix of sample means, whose
     nullspace needs no density estimate (spec otto2023 §3.2).
 
+    For linear or affine candidates and monomial test functions, ``∇φ_a · v_k`` is a fixed
+    combination of the moments ``E[z^β x̃ᵀ]`` (``z^β`` a monomial of degree ``< degree``,
+    ``x̃ = (x, 1)``), so the matrix costs one pass of ``N × #monomials × (n+1)`` products: a
+    fraction of a second for 10⁵ samples in ``R^7`` with cubic tests.
+
     Second-order test functions alone cannot single out a generator (any Gaussian has a whole
-    conjugated so(n) of symmetries); cubic ones see the data's higher moments.
+    conjugated so(n) of symmetries); cubic ones see the data's third moments. A discrete symmetry
+    (e.g. a cyclic pixel shift) is not a continuous one: its logarithm is then only the *least
+    broken* candidate and the spectrum shows no exact zero, only the ordering. Only moments up to
+    order ``degree`` are tested, so a candidate that preserves them is reported symmetric even
+    where it does not preserve the whole density.
 
     Parameters
     ----------
     X
         Samples, shape ``(N, n)``.
     algebra
-        Candidate generators (linear or affine) on ``R^n``.
+        Candidate generators (linear or affine) on ``R^n``. They are orthonormalised first
+        (Frobenius), so the result does not depend on their scaling.
     degree
-        Largest degree of the monomial test functions.
+        Largest degree of the monomial test functions (default 3; see Notes).
     standardize
         Centre and scale the coordinates of the *test functions* by the data's mean and standard
-        deviation (the fields ``v_ξ`` act on the raw coordinates), which keeps monomials of
-        different degrees comparable.
+        deviation (the fields ``v_ξ`` act on the raw coordinates). The test-function space, hence
+        every exact symmetry, is unchanged; only the weighting of the rows is, which keeps the
+        monomials well conditioned for data far from the origin or with mixed units.
     weighting
-        ``"noise"`` divides each test function's row by the standard error of its sample means
-        (rows become z-scores; the spectrum then measures statistical evidence against each
-        candidate), ``"none"`` keeps raw means.
+        ``"noise"`` (default) divides each test function's row by the standard error of its
+        sample means (averaged over the candidates), so rows become z-scores and the spectrum
+        measures statistical evidence against each candidate; ``"none"`` keeps the raw means.
+        The standard errors cost ``N × #tests × n²`` more products (about 1 s for 10⁵ samples
+        in ``R^7`` with cubic tests, against 0.05 s for the means); use ``"none"`` when that is
+        too much (e.g. cubic tests in ``R^33``: 7139 of them).
     rtol, n_symmetries, gap_ratio
         As in :func:`discover`; with none of them given, the single most symmetric candidate is
         returned (``n_symmetries=1``).
     chunk_size
-        Samples per block (bounds memory at ``chunk_size × #tests × n`` floats).
+        Samples per block (the noise estimate further caps a block at about 4·10⁶ floats).
+
+    Returns
+    -------
+    LieDiscovery
+        ``method="weak-form"``; ``details`` records the degree, the number of test functions and
+        samples, the weighting and the standardisation.
+
+    Notes
+    -----
+    Defaults measured on the 7-pixel circulant Gaussian-bump set
+    (``symmetrykit.datasets.local_signals(dim=7, symmetry="circulant")``, candidates so(7), seeds
+    0–4; |cos| of the most symmetric candidate with the real logarithm of the cyclic shift):
+
+    ===============================  ======  ======  ======  ======
+    min |cos| over seeds, N =         2·10⁴   5·10⁴   10⁵     2·10⁵
+    ===============================  ======  ======  ======  ======
+    ``"noise"``, standardised         0.9886  0.9929  0.9943  0.9975
+    ``"none"``, standardised          0.9588  0.9785  0.9944  0.9966
+    ===============================  ======  ======  ======  ======
+
+    Noise weighting is the more robust with few samples (mean |cos| 0.994 against 0.983 at
+    2·10⁴); from 10⁵ samples (about a second here, data generation included) every seed gives
+    |cos| ≥ 0.99 with either. Whitening the rows with their full sampling covariance (which makes
+    the result independent of the test-function basis) was worse (|cos| 0.94 at 10⁵); monomials
+    of the raw coordinates (``standardize=False``) did about as well on this set (min 0.995 at
+    2·10⁴) but are ill-conditioned for data far from the origin. Quartic tests did not help in
+    the spec's measurement (0.968 against 0.994 for cubic). The spectrum has no clear gap on this
+    set (σ₂/σ₁ ≈ 1.13): with bumps 0.2–1 pixel wide the continuous flow of ``log P`` is strongly
+    broken by aliasing and only the discrete shift is a symmetry; with wider bumps
+    (``scale_range=(0.5, 1.5)``) σ₁, σ₂, σ₃ are 0.010, 0.029, 0.054 and |cos| is 0.99998
+    (``benchmarks/otto_discovery.py``).
+
+    Examples
+    --------
+    >>> import numpy as np, symmetrykit as sk
+    >>> rng = np.random.default_rng(0)
+    >>> angle = rng.uniform(0, 2 * np.pi, 20000)
+    >>> radius = rng.gamma(3.0, size=20000)  # axisymmetric about the z axis, not Gaussian
+    >>> X = np.c_[radius * np.cos(angle), radius * np.sin(angle), rng.exponential(size=20000)]
+    >>> res = sk.liederiv.discover_density(X, sk.lie.so(3))
+    >>> generator = res.algebra.generators[0]
+    >>> print(f"{abs(generator[0, 1]) / np.linalg.norm(generator):.3f}")  # rotation about z
+    0.707
     """
     if not isinstance(algebra, LieAlgebra):
         raise ValueError(f"algebra must be a LieAlgebra, got {type(algebra).__name__}")
@@ -331,11 +469,12 @@ def discover_density(
         or (chunk_size < 1)
     ):
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    dictionary = PolynomialDictionary(n, degree, include_bias=False)
-    if X.shape[0] < 2 * dictionary.n_terms:
+    tests = PolynomialDictionary(n, degree, include_bias=False)  # validates degree
+    p = tests.n_terms
+    if X.shape[0] < 2 * p:
         raise ValueError(
-            f"need at least {2 * dictionary.n_terms} samples for {dictionary.n_terms} test "
-            f"functions of degree {degree}, got {X.shape[0]}"
+            f"need at least {2 * p} samples for {p} test functions of degree {degree}, "
+            f"got {X.shape[0]}"
         )
     if rtol is None and n_symmetries is None and gap_ratio is None:
         n_symmetries = 1
@@ -346,24 +485,54 @@ def discover_density(
 
     _, inputs, _ = _orthonormal_pairs(algebra, None)
     candidates = LieAlgebra(inputs, name=algebra.name, affine=algebra.affine)
-    q, p = len(candidates), dictionary.n_terms
-    total = np.zeros((p, q))
-    total_sq = np.zeros((p, q))
-    for start in range(0, X.shape[0], chunk_size):
-        block = X[start : start + chunk_size]
-        fields = candidates.vector_fields(block)  # (q, B, n) in raw coordinates
-        # Chain rule: φ(z) with z = (x − mean)/scale, so ∇_x φ = ∇_z φ / scale.
-        gradients = dictionary.jacobian((block - mean) / scale) / scale  # (B, p, n)
-        values = np.einsum("bpn,qbn->bpq", gradients, fields)
-        total += values.sum(axis=0)
-        total_sq += np.einsum("bpq,bpq->pq", values, values)
+    q = len(candidates)
+    # Fields v_k(x) = Ã_k x̃ with x̃ = (x, 1): the top n rows of the homogeneous generators.
+    homogeneous = (
+        inputs[:, :n, :]
+        if algebra.affine
+        else np.concatenate([inputs, np.zeros((q, n, 1))], axis=2)
+    )
+
+    # ∂φ_a/∂x_i = (α_ai / scale_i) z^(α_a − e_i): a coefficient times a lower monomial.
+    exponents = tests.exponents
+    lower = _exponents(n, degree - 1, include_bias=True)
+    present = exponents > 0
+    lowered = (exponents[:, None, :] - np.eye(n, dtype=np.int64)[None]).reshape(-1, n)
+    index = np.zeros(p * n, dtype=np.int64)
+    index[present.reshape(-1)] = _lookup_rows(lower, lowered[present.reshape(-1)])
+    index = index.reshape(p, n)
+    coefficient = exponents / scale[None, :]  # zero where α_ai = 0
+
     count = X.shape[0]
-    means = total / count
+    moments = np.zeros((len(lower), n + 1))  # Σ_s z^β(x_s) x̃_s
+    second = np.zeros(p)  # Σ_s Σ_k (∇φ_a · v_k)²
+    bound = np.zeros(p)  # Σ_s ‖∇φ_a‖² Σ_k ‖v_k‖² (Cauchy–Schwarz scale of `second`)
+    rows = chunk_size
     if weighting == "noise":
-        variance = np.maximum(total_sq / count - means**2, 0.0)
-        noise = np.sqrt(variance.mean(axis=1) / count)
-        noise = np.where(noise > 0, noise, 1.0)
-        means = means / noise[:, None]
+        rows = max(1, min(chunk_size, _BLOCK_FLOATS // (p * n)))
+    for start in range(0, count, rows):
+        block = X[start : start + rows]
+        monomials = _lower_monomials((block - mean) / scale, degree - 1)
+        extended = np.concatenate([block, np.ones((len(block), 1))], axis=1)
+        moments += monomials.T @ extended
+        if weighting == "noise":
+            gradients = coefficient[None] * monomials[:, index]  # (B, p, n)
+            fields = candidates.vector_fields(block)  # (q, B, n)
+            outer = np.einsum("kbi,kbj->bij", fields, fields)  # Σ_k v_k v_kᵀ per sample
+            second += np.einsum("bpi,bpi->p", np.matmul(gradients, outer), gradients)
+            bound += np.einsum("bpi,b->p", gradients**2, np.trace(outer, axis1=1, axis2=2))
+    moments /= count
+    # E[∂_i φ_a · x̃_j], contracted with the candidates' homogeneous rows.
+    expectations = coefficient[:, :, None] * moments[index]  # (p, n, n+1)
+    means = expectations.reshape(p, -1) @ homogeneous.reshape(q, -1).T  # (p, q)
+    if weighting == "noise":
+        variance = second / (count * q) - np.mean(means**2, axis=1)
+        # A row that is (almost) constant over the samples is decided by its mean alone; the
+        # floor keeps its weight finite and keeps rounding-level rows from being amplified.
+        variance = np.maximum(variance, 1e-10 * bound / (count * q))
+        noise = np.sqrt(variance / count)
+        weights = np.divide(1.0, noise, out=np.zeros(p), where=noise > 0)
+        means = means * weights[:, None]
     return _result_from_matrix(
         means,
         inputs,
@@ -373,8 +542,39 @@ def discover_density(
         n_symmetries=n_symmetries,
         gap_ratio=gap_ratio,
         method="weak-form",
-        details={"degree": degree, "n_tests": p, "n_samples": count, "weighting": weighting},
+        details={
+            "degree": degree,
+            "n_tests": p,
+            "n_samples": count,
+            "weighting": weighting,
+            "standardize": bool(standardize),
+        },
     )
+
+
+def _tangent_spaces(
+    X: np.ndarray, neighbourhoods: np.ndarray, dim: int, *, quadratic: bool
+) -> np.ndarray:
+    """Orthonormal tangent bases ``(N, dim, n)`` from neighbourhoods ``(N, K, n)``."""
+    centred = neighbourhoods - neighbourhoods.mean(axis=1, keepdims=True)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    tangent = vt[:, :dim, :]
+    if not quadratic:
+        return tangent
+    normal = vt[:, dim:, :]
+    # Local graph ν(t) = B t + quadratic terms through the sample itself (no intercept): its
+    # slope B tilts the PCA plane onto the tangent plane at the sample, removing the error
+    # that the curvature puts into a plane fitted to the whole neighbourhood.
+    offsets = neighbourhoods - X[:, None, :]
+    t = np.einsum("skn,srn->skr", offsets, tangent)
+    nu = np.einsum("skn,smn->skm", offsets, normal)
+    upper = np.triu_indices(dim)
+    squares = (t[:, :, :, None] * t[:, :, None, :])[:, :, upper[0], upper[1]]
+    design = np.concatenate([t, squares], axis=2)  # (N, K, dim + dim(dim+1)/2)
+    slopes = (np.linalg.pinv(design) @ nu)[:, :dim, :]  # (N, dim, n − dim)
+    tilted = tangent + np.einsum("srm,smn->srn", slopes, normal)
+    basis, _ = np.linalg.qr(np.transpose(tilted, (0, 2, 1)))
+    return np.transpose(basis, (0, 2, 1))
 
 
 def discover_tangent(
@@ -383,6 +583,7 @@ def discover_tangent(
     *,
     manifold_dim: int,
     n_neighbors: int = 20,
+    tangent_fit: str = "auto",
     rtol: float | None = None,
     n_symmetries: int | None = None,
     gap_ratio: float | None = None,
@@ -390,9 +591,11 @@ def discover_tangent(
     """Symmetries of a sampled submanifold: fields that stay tangent to it (Lie-PCA).
 
     Tangent spaces are estimated by PCA of each sample's ``n_neighbors`` nearest neighbours
-    (the ``manifold_dim`` leading directions); a generator is a symmetry of the manifold when its
-    field has no normal component, so the stacked normal components
-    ``P⊥(x_s) v_ξ(x_s)`` form a linear map of ``ξ`` whose nullspace is the symmetry algebra.
+    (the ``manifold_dim`` leading directions), optionally refined by a local quadratic fit; a
+    generator is a symmetry of the manifold when its field has no normal component, so the
+    stacked normal components ``P⊥(x_s) v_ξ(x_s)`` form a linear map of ``ξ`` whose nullspace is
+    the symmetry algebra. The spectrum is relative to the fields' root-mean-square size, so it
+    reads as the fraction of each candidate's field that leaves the manifold.
 
     Parameters
     ----------
@@ -404,8 +607,27 @@ def discover_tangent(
         Intrinsic dimension of the manifold (``1 ≤ manifold_dim < n``).
     n_neighbors
         Neighbourhood size for the local PCA (more than ``manifold_dim``).
+    tangent_fit
+        ``"linear"``: the PCA plane of the neighbourhood (error of order the neighbourhood's
+        size times the curvature). ``"quadratic"``: fit the normal coordinates of the neighbours
+        as a quadratic function of the tangent ones through the sample itself and take the
+        tangent plane of that graph (error an order smaller: about 6–10 times less normal leakage
+        on an ellipsoid with 400–1000 samples). ``"auto"`` (default): quadratic when
+        ``n_neighbors`` is at least twice the number of fitted coefficients per normal
+        direction, ``r + r(r+1)/2`` for ``r = manifold_dim``.
     rtol, n_symmetries, gap_ratio
-        As in :func:`discover`; with none given, cut at the largest spectral gap of at least 10.
+        As in :func:`discover`; with none given, cut at the largest spectral gap of at least 10
+        (the spectrum is closed by the reference value 1, so a manifold symmetric under every
+        candidate is recognised).
+
+    Examples
+    --------
+    >>> import numpy as np, symmetrykit as sk
+    >>> x = np.random.default_rng(0).normal(size=(500, 3))
+    >>> sphere = x / np.linalg.norm(x, axis=1, keepdims=True)
+    >>> res = sk.liederiv.discover_tangent(sphere, sk.lie.gl(3), manifold_dim=2)
+    >>> res.nullity, bool(sk.metrics.algebra_distance(res.algebra, sk.lie.so(3)).max() < 0.05)
+    (3, True)
     """
     from scipy.spatial import cKDTree
 
@@ -429,13 +651,23 @@ def discover_tangent(
         raise ValueError(f"n_neighbors must be an integer > manifold_dim, got {n_neighbors!r}")
     if X.shape[0] <= n_neighbors:
         raise ValueError(f"need more than n_neighbors={n_neighbors} samples, got {X.shape[0]}")
+    if tangent_fit not in ("auto", "linear", "quadratic"):
+        raise ValueError(
+            f"tangent_fit must be 'auto', 'linear' or 'quadratic', got {tangent_fit!r}"
+        )
+    n_coefficients = manifold_dim + manifold_dim * (manifold_dim + 1) // 2
+    if tangent_fit == "auto":
+        tangent_fit = "quadratic" if n_neighbors >= 2 * n_coefficients else "linear"
+    elif tangent_fit == "quadratic" and n_neighbors < n_coefficients:
+        raise ValueError(
+            f"a quadratic fit in {manifold_dim} dimensions needs n_neighbors >= {n_coefficients}, "
+            f"got {n_neighbors}"
+        )
     if rtol is None and n_symmetries is None and gap_ratio is None:
         gap_ratio = 10.0
 
     _, neighbours = cKDTree(X).query(X, k=n_neighbors + 1)
-    patches = X[neighbours] - X[neighbours].mean(axis=1, keepdims=True)  # (N, K+1, n)
-    _, _, vt = np.linalg.svd(patches, full_matrices=False)
-    tangent = vt[:, :manifold_dim, :]  # (N, r, n)
+    tangent = _tangent_spaces(X, X[neighbours], manifold_dim, quadratic=tangent_fit == "quadratic")
 
     _, inputs, _ = _orthonormal_pairs(algebra, None)
     candidates = LieAlgebra(inputs, name=algebra.name, affine=algebra.affine)
@@ -443,6 +675,9 @@ def discover_tangent(
     along = np.einsum("srn,qsn->qsr", tangent, fields)
     normal = fields - np.einsum("qsr,srn->qsn", along, tangent)
     matrix = normal.reshape(len(candidates), -1).T / np.sqrt(X.shape[0])
+    # The fields' own size: a candidate whose normal part is a small fraction of it is tangent,
+    # even when every candidate is (then the largest singular value is itself small).
+    reference = float(np.sqrt(np.mean(np.sum(fields**2, axis=2))))
     return _result_from_matrix(
         matrix,
         inputs,
@@ -452,5 +687,10 @@ def discover_tangent(
         n_symmetries=n_symmetries,
         gap_ratio=gap_ratio,
         method="tangent-space",
-        details={"manifold_dim": manifold_dim, "n_neighbors": n_neighbors},
+        details={
+            "manifold_dim": manifold_dim,
+            "n_neighbors": n_neighbors,
+            "tangent_fit": tangent_fit,
+        },
+        reference=reference,
     )
