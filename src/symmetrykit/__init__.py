@@ -10,7 +10,7 @@ The public namespace is small and flat; everything else lives in private modules
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import baselines, datasets, lie, liederiv, metrics
+from . import baselines, datasets, flows, lie, liederiv, metrics
 from .datasets import SymmetryDataset
 from .lens import SymmetryLens
 from .lie import LieAlgebra
@@ -31,6 +31,7 @@ __all__ = [
     "algebra_distance",
     "baselines",
     "datasets",
+    "flows",
     "generator_similarity",
     "lie",
     "liederiv",

