@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import baselines, datasets, flows, lie, liederiv, metrics
 from .datasets import SymmetryDataset
+from .flows import GeneratorFlow
 from .lens import SymmetryLens
 from .lie import LieAlgebra
 from .metrics import algebra_distance, generator_similarity
@@ -23,6 +24,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "GeneratorFlow",
     "LieAlgebra",
     "RunDirectory",
     "SymmetryDataset",

@@ -13,7 +13,7 @@ generator ``G = Q S Qᵀ`` (``S`` the pixel shift, ``Q`` the data representation
 """
 
 from ._core import SymmetryDataset, load
-from ._mnist import mnist_slices
+from ._mnist import mnist_digits, mnist_slices
 from ._pde import PDEDataset, PointSymmetry, pde
 from ._registry import DatasetInfo, get_dataset_info, list_datasets, make_dataset
 from ._signals import local_signals, paper_permutation, pixel_coordinates
@@ -28,6 +28,7 @@ __all__ = [
     "load",
     "local_signals",
     "make_dataset",
+    "mnist_digits",
     "mnist_slices",
     "paper_permutation",
     "pde",

@@ -1,12 +1,33 @@
 """Generator flows: learn infinitesimal generators as neural vector fields (Ko, Kim & Lee 2024).
 
-Building blocks: :class:`GeneratorField` (K normalised MLP vector fields), :func:`flow`
-(differentiable fixed-step RK4 flows), the regularisers of the paper (sequential orthogonality,
-Lipschitz hinge, Sobolev) and :func:`field_similarity` for comparing learned fields with known
-symmetries.
+* Fields and flows: :class:`GeneratorField` (K normalised MLP vector fields), :func:`flow`
+  (differentiable fixed-step RK4), the paper's regularisers (sequential orthogonality, Lipschitz
+  hinge, Sobolev).
+* Validity scores: :class:`PDEResidual` (log residual of the governing equation on a deformed
+  solution, derivatives re-estimated on the deformed grid) and :class:`ImageValidity` (feature angle
+  of a locally trained classifier, with the sensitivity weighting).
+* Learning and evaluation: :class:`GeneratorFlow` (``fit -> self``), :func:`compare` and
+  :func:`field_similarity` against known symmetries, :func:`affine_measure` for images.
+* Downstream use: :func:`augment_solutions` / :func:`transform_solutions` and a small
+  :class:`FNO1d`.
 """
 
+from ._augment import AugmentedSolutions, FNO1d, augment_solutions, transform_solutions
+from ._compare import FlowComparison, compare
+from ._estimator import GeneratorFlow, PDEValidity, pde_points, pde_reference_fields
 from ._fields import GeneratorField, field_norms, flow
+from ._images import (
+    AFFINE_FIELD_NAMES,
+    DigitCNN,
+    ImageValidity,
+    affine_fields,
+    affine_measure,
+    flow_images,
+    pixel_grid,
+    train_classifier,
+    warp_images,
+)
+from ._pde_validity import PDE_RESIDUALS, PDEResidual, deform_solution, pde_residual
 from ._regularizers import (
     FieldSimilarity,
     field_inner_products,
@@ -17,13 +38,36 @@ from ._regularizers import (
 )
 
 __all__ = [
-    "GeneratorField",
-    "field_norms",
-    "flow",
+    "AFFINE_FIELD_NAMES",
+    "PDE_RESIDUALS",
+    "AugmentedSolutions",
+    "DigitCNN",
+    "FNO1d",
     "FieldSimilarity",
+    "FlowComparison",
+    "GeneratorField",
+    "GeneratorFlow",
+    "ImageValidity",
+    "PDEResidual",
+    "PDEValidity",
+    "affine_fields",
+    "affine_measure",
+    "augment_solutions",
+    "compare",
+    "deform_solution",
     "field_inner_products",
+    "field_norms",
     "field_similarity",
+    "flow",
+    "flow_images",
     "lipschitz_penalty",
     "orthogonality_penalty",
+    "pde_points",
+    "pde_reference_fields",
+    "pde_residual",
+    "pixel_grid",
     "sobolev_penalty",
+    "train_classifier",
+    "transform_solutions",
+    "warp_images",
 ]

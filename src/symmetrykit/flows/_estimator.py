@@ -1,0 +1,558 @@
+"""The :class:`GeneratorFlow` estimator: learn K symmetry generators from data (Ko et al. 2024).
+
+Training follows spec §1.5-1.7 (PDE branch): each iteration draws a batch of samples (PDE
+trajectory patches, or point clouds of a generic data set), flows the batch along every
+generator with RK4 up to a random ``s = ±a``, ``a ~ U(0, s_range)``, scores every intermediate
+state with a *validity* function (lower = more valid) and adds the regularisers of spec §3
+(sequential orthogonality, Lipschitz hinge and, for PDEs, the Sobolev term late in training).
+
+The validity is pluggable: any callable ``points (B, *grid, D) -> (B,)`` that is differentiable
+in the points. With ``validity=None`` and a :class:`~symmetrykit.datasets.PDEDataset`, the floored
+log PDE residual of the data set is used (``PDEResidual.for_dataset``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..progress import make_progress
+from ._fields import GeneratorField, flow
+from ._regularizers import lipschitz_penalty, orthogonality_penalty, sobolev_penalty
+
+__all__ = ["GeneratorFlow", "PDEValidity", "pde_points", "pde_reference_fields"]
+
+# Width of the periodic blending zone at each end of x_n in [0, 1) (spec §1.4).
+_BLEND_WIDTH = 0.2
+
+
+def _is_pde_dataset(data: Any) -> bool:
+    return all(hasattr(data, name) for name in ("u", "x", "t", "params", "symmetries"))
+
+
+def pde_points(data, u: np.ndarray | None = None) -> np.ndarray:
+    """Learning coordinates ``(x_n, t_n, u_n)`` of PDE solutions on their grid (spec §4.2).
+
+    ``x_n = (x - x_0) / L``, ``t_n = (t - t_0) / (nt dt)``, ``u_n = c u`` with the data set's
+    ``length``, ``dt`` and ``u_scale``.
+
+    Parameters
+    ----------
+    data : PDEDataset
+    u : ndarray, shape (B, nt, nx), optional
+        Solutions on the data set's grid; ``data.u`` when omitted.
+
+    Returns
+    -------
+    ndarray, shape (B, nt, nx, 3), float64
+    """
+    if not _is_pde_dataset(data):
+        raise ValueError("data must be a PDEDataset")
+    u = data.u if u is None else np.asarray(u, dtype=np.float64)
+    if u.ndim != 3 or u.shape[1:] != (data.t.size, data.x.size):
+        raise ValueError(f"u must have shape (B, {data.t.size}, {data.x.size}), got {u.shape}")
+    length = float(data.params["length"])
+    dt = float(data.params["dt"])
+    scale = float(data.params["u_scale"])
+    x_n = (data.x - data.x[0]) / length
+    t_n = (data.t - data.t[0]) / (data.t.size * dt)
+    grid_t, grid_x = np.meshgrid(t_n, x_n, indexing="ij")
+    shape = u.shape
+    return np.stack(
+        [np.broadcast_to(grid_x, shape), np.broadcast_to(grid_t, shape), scale * u], axis=-1
+    )
+
+
+def pde_reference_fields(data, points: np.ndarray, symmetries=None) -> np.ndarray:
+    """True symmetry fields of a PDE data set in learning coordinates (spec §4.3).
+
+    Parameters
+    ----------
+    data : PDEDataset
+    points : ndarray, shape (N, 3)
+        Points ``(x_n, t_n, u_n)``.
+    symmetries : sequence of PointSymmetry, optional
+        Defaults to ``data.reference_symmetries``.
+
+    Returns
+    -------
+    ndarray, shape (J, N, 3)
+        ``(xi / L, tau / (nt dt), c phi)`` evaluated at the physical point.
+    """
+    symmetries = data.reference_symmetries if symmetries is None else symmetries
+    length = float(data.params["length"])
+    dt = float(data.params["dt"])
+    scale = float(data.params["u_scale"])
+    t_extent = data.t.size * dt
+    points = np.asarray(points, dtype=np.float64)
+    x = data.x[0] + points[:, 0] * length
+    t = data.t[0] + points[:, 1] * t_extent
+    u = points[:, 2] / scale
+    fields = []
+    for symmetry in symmetries:
+        xi, tau, phi = symmetry(x, t, u)
+        fields.append(np.stack([xi / length, tau / t_extent, scale * phi], axis=-1))
+    return np.stack(fields)
+
+
+class PDEValidity:
+    """Default PDE validity: the floored log residual of points in learning coordinates.
+
+    Converts ``(x_n, t_n, u_n)`` back to physical ``(x, t, u)`` (absolute time) and scores them
+    with :class:`~symmetrykit.flows._pde_validity.PDEResidual` (spec §2(b)). For patches that do
+    not span the whole period, the columns whose stencils would wrap around the patch edge are
+    dropped (their neighbours are not grid neighbours).
+
+    Parameters
+    ----------
+    data : PDEDataset
+    patched : bool, default False
+        Whether the scored grids are patches narrower than the full period.
+    **kwargs
+        Passed to ``PDEResidual.for_dataset`` (e.g. ``floor``).
+    """
+
+    def __init__(self, data, patched: bool = False, **kwargs: Any) -> None:
+        from ._pde_validity import PDEResidual
+
+        self.residual = PDEResidual.for_dataset(data, **kwargs)
+        self.length = float(data.params["length"])
+        self.x0 = float(data.x[0])
+        self.t0 = float(data.t[0])
+        self.t_extent = float(data.t.size * float(data.params["dt"]))
+        self.u_scale = float(data.params["u_scale"])
+        self.patched = bool(patched)
+        # Largest x-offset any stencil of this equation uses.
+        self.margin = {"ks": 4, "burgers": 2}.get(str(data.name), 3)
+
+    def physical(self, points: torch.Tensor) -> torch.Tensor:
+        """``(x_n, t_n, u_n) -> (x, t, u)``."""
+        return torch.stack(
+            (
+                self.x0 + points[..., 0] * self.length,
+                self.t0 + points[..., 1] * self.t_extent,
+                points[..., 2] / self.u_scale,
+            ),
+            dim=-1,
+        )
+
+    def __call__(self, points: torch.Tensor) -> torch.Tensor:
+        residual = self.residual.pointwise(self.physical(points)).abs()
+        if self.patched:
+            residual = residual[:, :, self.margin : residual.shape[2] - self.margin]
+        floor = self.residual.floor if self.residual.floor > 0 else 1e-30
+        return residual.clamp_min(floor).log().mean(dim=(1, 2))
+
+
+class _PeriodicRaw:
+    """Raw (unnormalised) fields, made periodic in coordinate 0 with period 1 when asked.
+
+    Near the ends of ``[0, 1)`` the network is also evaluated at ``x ∓ 1`` and the two values
+    are blended linearly, so the field is continuous across ``0 ≡ 1`` (spec §1.4); the blend
+    weights are 1/2 each at the seam.
+    """
+
+    def __init__(self, field: GeneratorField, periodic: bool) -> None:
+        self.field = field
+        self.periodic = periodic
+
+    def __call__(self, points: torch.Tensor) -> torch.Tensor:
+        if not self.periodic:
+            return self.field.raw(points)
+        x = torch.remainder(points[..., :1], 1.0)
+        wrapped = torch.cat([x, points[..., 1:]], dim=-1)
+        shift = torch.where(x < 0.5, torch.ones_like(x), -torch.ones_like(x))
+        partner = torch.cat([x + shift, points[..., 1:]], dim=-1)
+        distance = torch.minimum(x, 1.0 - x)  # to the seam
+        own = (0.5 + 0.5 * distance / _BLEND_WIDTH).clamp(max=1.0)
+        return own * self.field.raw(wrapped) + (1.0 - own) * self.field.raw(partner)
+
+
+class GeneratorFlow:
+    """Learn ``K`` infinitesimal generators of the symmetries of a data set (Ko, Kim & Lee 2024).
+
+    Parameters
+    ----------
+    n_generators : int, default 4
+        Number of slots ``K``; choose more than the expected number of symmetries (the later
+        slots then hold non-symmetries, spec §1.6).
+    hidden : sequence of int, default (256, 256)
+        Trunk widths of the :class:`GeneratorField` (heads have 32 hidden units).
+    n_steps : int, default 4
+        RK4 steps per flow; every intermediate state is scored (the paper's ``n_intervals=4``).
+    s_range : float, default 0.4
+        Largest flow time ``sigma``; per iteration ``a ~ U(0, sigma)`` with a random sign per slot.
+    lr : float, default 1e-3
+        Adam learning rate (the paper: 1e-4 over 25.6k GPU steps; larger for short CPU runs).
+    lr_decay_at : float or None, default 0.5
+        Fraction of the iterations after which the learning rate is multiplied by 0.1.
+    n_iterations : int, default 2000
+    batch_size : int, default 4
+        Samples (trajectories or point clouds) per iteration.
+    patch_shape : (int, int) or None, default (32, 32)
+        ``(nt, nx)`` patch cut from each PDE trajectory (x wraps around); ``None`` uses the
+        whole grid. Ignored for generic data.
+    orthogonality_weight, lipschitz_weight, sobolev_weight : float, default 3, 1, 1
+        Loss weights of spec §3.4 (PDE column); ``w_sym = 1`` and all terms are averaged over
+        slots.
+    lipschitz_tau : float, default 3.0
+        Allowed slope of the Lipschitz hinge.
+    sobolev_start : float, default 0.9
+        Fraction of the iterations after which the Sobolev term (PDE data only) is switched on.
+    validity : callable or None
+        ``points (B, *grid, D) -> (B,)`` differentiable score of transformed samples, lower is
+        more valid. ``None`` means the PDE residual of the data set (PDE data only).
+    random_state : int, numpy.random.Generator or None
+        Seeds the initial weights, batches, patches and flow times.
+    device : str, default "cpu"
+    progress : str, ProgressMeter or None
+        Progress display (see :func:`symmetrykit.progress.make_progress`); silent by default.
+
+    Attributes
+    ----------
+    field_ : GeneratorField
+        The trained fields (raw network; use :attr:`generators_` for normalised fields).
+    generators_ : list of callable
+        ``K`` functions ``(N, D) ndarray -> (N, D) ndarray``, field ``k`` with unit RMS norm on
+        the training points (learning coordinates ``(x_n, t_n, u_n)`` for PDE data).
+    scales_ : ndarray, shape (K,)
+        Normalisation constants used by :attr:`generators_`.
+    validity_ : callable
+        The validity function that was used.
+    periodic_ : bool
+        Whether the fields are periodic in the first coordinate (PDE data).
+    history_ : dict of ndarray
+        Per iteration: ``loss``, ``validity``, ``orthogonality``, ``lipschitz``, ``sobolev``
+        (slot means) and ``validity_per_slot`` (n_iterations, K).
+    fit_time_ : float
+        Seconds spent in :meth:`fit`.
+    """
+
+    def __init__(
+        self,
+        n_generators: int = 4,
+        hidden: Sequence[int] = (256, 256),
+        n_steps: int = 4,
+        s_range: float = 0.4,
+        lr: float = 1e-3,
+        lr_decay_at: float | None = 0.5,
+        n_iterations: int = 2000,
+        batch_size: int = 4,
+        patch_shape: tuple[int, int] | None = (32, 32),
+        orthogonality_weight: float = 3.0,
+        lipschitz_weight: float = 1.0,
+        sobolev_weight: float = 1.0,
+        lipschitz_tau: float = 3.0,
+        sobolev_start: float = 0.9,
+        validity: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        random_state: Any = None,
+        device: str = "cpu",
+        progress: Any = None,
+    ) -> None:
+        self.n_generators = n_generators
+        self.hidden = hidden
+        self.n_steps = n_steps
+        self.s_range = s_range
+        self.lr = lr
+        self.lr_decay_at = lr_decay_at
+        self.n_iterations = n_iterations
+        self.batch_size = batch_size
+        self.patch_shape = patch_shape
+        self.orthogonality_weight = orthogonality_weight
+        self.lipschitz_weight = lipschitz_weight
+        self.sobolev_weight = sobolev_weight
+        self.lipschitz_tau = lipschitz_tau
+        self.sobolev_start = sobolev_start
+        self.validity = validity
+        self.random_state = random_state
+        self.device = device
+        self.progress = progress
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        def positive_int(name):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+        for name in ("n_generators", "n_steps", "n_iterations", "batch_size"):
+            positive_int(name)
+        for name in ("s_range", "lr", "lipschitz_tau"):
+            if not float(getattr(self, name)) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        for name in ("orthogonality_weight", "lipschitz_weight", "sobolev_weight"):
+            if not float(getattr(self, name)) >= 0:
+                raise ValueError(f"{name} must be non-negative, got {getattr(self, name)!r}")
+        if self.lr_decay_at is not None and not 0 < float(self.lr_decay_at) <= 1:
+            raise ValueError(f"lr_decay_at must be in (0, 1] or None, got {self.lr_decay_at!r}")
+        if not 0 <= float(self.sobolev_start) <= 1:
+            raise ValueError(f"sobolev_start must be in [0, 1], got {self.sobolev_start!r}")
+        if self.validity is not None and not callable(self.validity):
+            raise ValueError("validity must be a callable points -> (B,) scores or None")
+        if self.patch_shape is not None:
+            shape = tuple(self.patch_shape)
+            if len(shape) != 2 or min(shape) < 3:
+                raise ValueError(f"patch_shape must be two ints >= 3 or None, got {shape}")
+
+    def _torch_generator(self) -> torch.Generator:
+        state = self.random_state
+        if isinstance(state, np.random.Generator):
+            seed = int(state.integers(0, 2**63 - 1))
+        elif state is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63 - 1))
+        elif isinstance(state, (int, np.integer)) and not isinstance(state, bool) and state >= 0:
+            seed = int(state)
+        else:
+            raise ValueError(f"random_state must be None, a non-negative int or a Generator, "
+                             f"got {state!r}")
+        generator = torch.Generator()
+        generator.manual_seed(seed)
+        return generator
+
+    # ------------------------------------------------------------------ data
+    def _prepare(self, data):
+        """Training samples ``(B_all, *grid, D)`` and the data-specific settings."""
+        if _is_pde_dataset(data):
+            samples = pde_points(data)
+            validity = self.validity
+            nt, nx = samples.shape[1:3]
+            patch = None if self.patch_shape is None else tuple(int(p) for p in self.patch_shape)
+            if validity is None:
+                validity = PDEValidity(data, patched=patch is not None and patch[1] < nx)
+            if patch is not None and (patch[0] > nt or patch[1] > nx):
+                raise ValueError(f"patch_shape {patch} exceeds the grid ({nt}, {nx})")
+            return samples, validity, True, patch, float(data.x[1] - data.x[0])
+        if isinstance(data, torch.Tensor):
+            data = data.detach().cpu().numpy()
+        samples = np.asarray(data, dtype=np.float64)
+        if samples.ndim < 3:
+            raise ValueError(
+                f"data must be a PDEDataset or an array (n_samples, *grid, D), got {samples.shape}"
+            )
+        if not np.all(np.isfinite(samples)):
+            raise ValueError("data contains NaN or inf values")
+        if self.validity is None:
+            raise ValueError("validity must be given for data that is not a PDEDataset")
+        return samples, self.validity, False, None, None
+
+    def _draw_batch(self, samples: torch.Tensor, patch, generator) -> tuple[torch.Tensor, Any]:
+        n_all = samples.shape[0]
+        index = torch.randint(n_all, (self.batch_size,), generator=generator)
+        batch = samples[index.to(samples.device)]
+        if patch is None:
+            return batch, None
+        nt, nx = samples.shape[1:3]
+        t0 = torch.randint(nt - patch[0] + 1, (self.batch_size,), generator=generator)
+        x0 = torch.randint(nx, (self.batch_size,), generator=generator)
+        rows = (t0[:, None] + torch.arange(patch[0])).to(samples.device)
+        offsets = torch.arange(patch[1])
+        cols = ((x0[:, None] + offsets) % nx).to(samples.device)
+        b = torch.arange(self.batch_size, device=samples.device)[:, None, None]
+        cut = batch[b, rows[:, :, None], cols[:, None, :]]
+        # Unwrap x across the seam so the patch is a continuous deformed grid.
+        unwrapped_x = (x0[:, None] + offsets).to(cut) / nx
+        cut = torch.cat([unwrapped_x[:, None, :, None].expand(*cut.shape[:-1], 1),
+                         cut[..., 1:]], dim=-1)
+        return cut, (batch, rows)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data) -> GeneratorFlow:
+        """Learn the generators.
+
+        Parameters
+        ----------
+        data : PDEDataset or array_like, shape (n_samples, *grid, D)
+            PDE trajectories, or generic samples, each a grid (or list) of points in ``R^D``;
+            for generic data ``validity`` must be given and scores ``(B, *grid, D)`` batches.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        start_time = time.perf_counter()
+        samples_np, validity, periodic, patch, dx_phys = self._prepare(data)
+        generator = self._torch_generator()
+        device = torch.device(self.device)
+        dtype = torch.float32
+        samples = torch.as_tensor(samples_np, dtype=dtype, device=device)
+        dim = samples.shape[-1]
+        grid_ndim = samples.ndim - 2
+        field = GeneratorField(self.n_generators, dim, hidden=self.hidden, generator=generator,
+                               dtype=dtype, device=device)
+        raw = _PeriodicRaw(field, periodic)
+        optimizer = torch.optim.Adam(field.parameters(), lr=float(self.lr))
+        decay_step = (None if self.lr_decay_at is None
+                      else int(round(float(self.lr_decay_at) * self.n_iterations)))
+        sobolev_from = int(round(float(self.sobolev_start) * self.n_iterations))
+        k = self.n_generators
+        names = ("loss", "validity", "orthogonality", "lipschitz", "sobolev")
+        history = {name: np.zeros(self.n_iterations) for name in names}
+        history["validity_per_slot"] = np.zeros((self.n_iterations, k))
+
+        meter = make_progress(self.progress)
+        meter.start(self.n_iterations, "GeneratorFlow")
+        try:
+            for iteration in range(self.n_iterations):
+                if decay_step is not None and iteration == decay_step and iteration > 0:
+                    for group in optimizer.param_groups:
+                        group["lr"] = 0.1 * float(self.lr)
+                batch, full = self._draw_batch(samples, patch, generator)
+                terms = self._loss_terms(raw, batch, validity, generator, grid_ndim, periodic,
+                                         patch, full, dx_phys,
+                                         with_sobolev=periodic and iteration >= sobolev_from
+                                         and self.sobolev_weight > 0)
+                loss = (terms["validity"].mean()
+                        + self.orthogonality_weight * terms["orthogonality"].mean()
+                        + self.lipschitz_weight * terms["lipschitz"].mean()
+                        + self.sobolev_weight * terms["sobolev"].mean())
+                if not bool(torch.isfinite(loss)):
+                    raise FloatingPointError(f"loss became {float(loss)} at iteration {iteration}")
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                history["loss"][iteration] = float(loss.detach())
+                for name in names[1:]:
+                    history[name][iteration] = float(terms[name].detach().mean())
+                history["validity_per_slot"][iteration] = terms["validity"].detach().cpu().numpy()
+                meter.update(1, loss=history["loss"][iteration],
+                             validity=history["validity"][iteration])
+        finally:
+            meter.close()
+
+        with torch.no_grad():
+            reference = samples.reshape(-1, dim)
+            scales = raw(reference).pow(2).sum(-1).mean(-1).sqrt()
+        self.field_ = field
+        self.periodic_ = periodic
+        self.validity_ = validity
+        self.scales_ = scales.cpu().numpy().astype(np.float64)
+        self.generators_ = [self._numpy_field(i) for i in range(k)]
+        self.history_ = history
+        self.fit_time_ = time.perf_counter() - start_time
+        return self
+
+    def _loss_terms(self, raw, batch, validity, generator, grid_ndim, periodic, patch, full,
+                    dx_phys, with_sobolev):
+        k = self.n_generators
+        dim = batch.shape[-1]
+        flat = batch.reshape(-1, dim)
+        values = raw(flat)  # (K, M, D)
+        # Normalising by the batch norm (not detached) keeps each field at unit RMS on the data
+        # while the ODE itself stays autonomous (spec §1.4, the "cleaner variant").
+        scales = values.pow(2).sum(-1).mean(-1).sqrt()
+        fields = values / scales[:, None, None]
+        amplitude = float(self.s_range) * torch.rand((), generator=generator)
+        signs = torch.randint(2, (k,), generator=generator) * 2 - 1
+        s = (amplitude * signs).to(batch)[:, None]
+
+        def velocity(points):
+            return raw(points) / scales[:, None, None]
+
+        stacked = flat.expand(k, *flat.shape)
+        path = flow(velocity, stacked, s, n_steps=self.n_steps, return_path=True)[1:]
+        states = path.reshape(self.n_steps, k, *batch.shape).transpose(0, 1)
+        scores = validity(states.reshape(-1, *batch.shape[1:]))
+        scores = torch.as_tensor(scores)
+        if scores.shape != (k * self.n_steps * batch.shape[0],):
+            raise ValueError(
+                f"validity must return one score per sample, got shape {tuple(scores.shape)}"
+            )
+        validity_terms = scores.reshape(k, -1).mean(dim=1)
+
+        orthogonality = orthogonality_penalty(fields)
+        grid_fields = fields.reshape(k, *batch.shape)
+        lipschitz = lipschitz_penalty(grid_fields, batch, tau=float(self.lipschitz_tau),
+                                      axes=tuple(range(1, grid_ndim + 1)))
+        sobolev = fields.new_zeros(k)
+        if with_sobolev:
+            sobolev = self._sobolev(raw, scales, batch, patch, full, dx_phys)
+        return {"validity": validity_terms, "orthogonality": orthogonality,
+                "lipschitz": lipschitz, "sobolev": sobolev}
+
+    def _sobolev(self, raw, scales, batch, patch, full, dx_phys):
+        # The FFT needs whole periodic rows: use the patch's time rows over the full x range.
+        if patch is None:
+            rows_points = batch
+        else:
+            trajectories, rows = full
+            b = torch.arange(trajectories.shape[0], device=trajectories.device)[:, None]
+            rows_points = trajectories[b, rows]
+        dim = rows_points.shape[-1]
+        values = raw(rows_points.reshape(-1, dim)) / scales[:, None, None]
+        grid = values.reshape(self.n_generators, *rows_points.shape)
+        return sobolev_penalty(grid, spacing=dx_phys, axis=-1, floor=1e-12)
+
+    # ------------------------------------------------------------------ learned fields
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "field_"):
+            raise ValueError("this GeneratorFlow is not fitted yet; call fit(data) first")
+
+    def _numpy_field(self, k: int) -> Callable[[np.ndarray], np.ndarray]:
+        def generator_k(points: np.ndarray) -> np.ndarray:
+            return self.evaluate(points)[k]
+
+        generator_k.__name__ = f"generator_{k}"
+        return generator_k
+
+    def evaluate(self, points) -> np.ndarray:
+        """All learned fields at ``points``, normalised by :attr:`scales_`.
+
+        Parameters
+        ----------
+        points : array_like, shape (N, D)
+
+        Returns
+        -------
+        ndarray, shape (K, N, D), float64
+        """
+        self._check_fitted()
+        points = np.asarray(points, dtype=np.float64)
+        if points.ndim != 2 or points.shape[1] != self.field_.dim:
+            raise ValueError(f"points must have shape (N, {self.field_.dim}), got {points.shape}")
+        parameter = next(self.field_.parameters())
+        raw = _PeriodicRaw(self.field_, self.periodic_)
+        with torch.no_grad():
+            values = raw(torch.as_tensor(points, dtype=parameter.dtype, device=parameter.device))
+        scales = self.scales_[:, None, None]
+        return values.cpu().numpy().astype(np.float64) / scales
+
+    def transform(self, samples, s, k: int, n_steps: int | None = None) -> np.ndarray:
+        """Flow samples along learned field ``k`` for time ``s``.
+
+        Parameters
+        ----------
+        samples : array_like, shape (..., D)
+        s : float
+        k : int
+        n_steps : int, optional
+            RK4 steps; ``self.n_steps`` when omitted.
+
+        Returns
+        -------
+        ndarray, shape of ``samples``
+        """
+        self._check_fitted()
+        if not 0 <= int(k) < self.n_generators:
+            raise ValueError(f"k must be in [0, {self.n_generators}), got {k}")
+        points = np.asarray(samples, dtype=np.float64)
+        parameter = next(self.field_.parameters())
+        raw = _PeriodicRaw(self.field_, self.periodic_)
+        scale = float(self.scales_[int(k)])
+
+        def velocity(p):
+            shape = p.shape
+            return raw(p.reshape(-1, shape[-1]))[int(k)].reshape(shape) / scale
+
+        with torch.no_grad():
+            tensor = torch.as_tensor(points, dtype=parameter.dtype, device=parameter.device)
+            moved = flow(velocity, tensor, float(s), n_steps=n_steps or self.n_steps)
+        return moved.cpu().numpy().astype(np.float64)
+
+    def __repr__(self) -> str:
+        return (f"GeneratorFlow(n_generators={self.n_generators}, hidden={tuple(self.hidden)}, "
+                f"n_iterations={self.n_iterations})")

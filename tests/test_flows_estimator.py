@@ -1,0 +1,150 @@
+"""GeneratorFlow and flows.compare on a synthetic problem with a known exact symmetry.
+
+Samples are regular 24-gons on the unit circle (random phase). The validity is a closed-form
+defect (radial error plus unevenness of the spacing), so the only flows that keep it at zero are
+rotations about the origin: fit() must put the rotation field ``(-y, x)`` in slot 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from symmetrykit.flows import FlowComparison, GeneratorFlow, compare
+
+N_VERTICES = 24
+
+
+def polygons(n_samples: int = 16, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    angles = rng.uniform(0, 2 * np.pi, (n_samples, 1)) + np.arange(N_VERTICES) * 2 * np.pi / (
+        N_VERTICES
+    )
+    return np.stack([np.cos(angles), np.sin(angles)], axis=-1)
+
+
+def polygon_defect(points: torch.Tensor) -> torch.Tensor:
+    radial = ((points * points).sum(-1) - 1.0).pow(2).mean(-1)
+    sides = torch.linalg.vector_norm(points - torch.roll(points, 1, dims=1), dim=-1)
+    return torch.log(radial + sides.var(dim=-1) + 1e-6)
+
+
+def rotation(points: np.ndarray) -> np.ndarray:
+    return np.stack([-points[:, 1], points[:, 0]], axis=-1)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    torch.set_num_threads(1)
+    data = polygons()
+    model = GeneratorFlow(
+        n_generators=2,
+        hidden=(16, 16),
+        n_iterations=150,
+        lr=1e-2,
+        batch_size=4,
+        validity=polygon_defect,
+        random_state=0,
+    )
+    return model.fit(data), data
+
+
+def test_fit_learns_rotation_in_first_slot(fitted):
+    model, data = fitted
+    table = compare(model, data, reference=[rotation], reference_names=["rotation"], fraction=1.0)
+    assert isinstance(table, FlowComparison)
+    assert table.projection_norms[0] > 0.99
+    assert table.projection_norms[1] < 0.2
+    # The rotation keeps the data valid (log defect far below the second slot's; the exact
+    # floor log(1e-6) = -13.8 is reached only up to the network's small errors).
+    assert table.validity[0] < table.identity_validity + 4.0
+    assert table.validity[1] > table.validity[0] + 8.0
+    assert table.principal_angles[0] < 0.15
+    assert [row["slot"] for row in table.rows] == ["V1", "V2"]
+    markdown = table.to_markdown()
+    assert "rotation" in markdown and "projection" in markdown
+
+
+def test_learned_attributes(fitted):
+    model, data = fitted
+    assert len(model.generators_) == 2
+    points = data.reshape(-1, 2)
+    values = model.generators_[0](points)
+    assert values.shape == points.shape and values.dtype == np.float64
+    # Unit RMS norm on the training points (scales_ are fixed there).
+    np.testing.assert_allclose(np.sqrt((values**2).sum(-1).mean()), 1.0, rtol=1e-5)
+    assert set(model.history_) >= {"loss", "validity", "orthogonality", "lipschitz", "sobolev"}
+    assert model.history_["validity_per_slot"].shape == (150, 2)
+    assert np.all(np.isfinite(model.history_["loss"]))
+    assert model.history_["validity_per_slot"][-20:, 0].mean() < -8
+    assert model.fit_time_ > 0
+    # Flowing along slot 1 rotates: radii are kept.
+    moved = model.transform(data[:2], 0.3, 0)
+    np.testing.assert_allclose(np.linalg.norm(moved, axis=-1), 1.0, atol=5e-3)
+
+
+def test_fit_is_deterministic():
+    data = polygons(4)
+    kwargs = dict(n_generators=2, hidden=(8,), n_iterations=3, batch_size=2,
+                  validity=polygon_defect, random_state=3)
+    first = GeneratorFlow(**kwargs).fit(data)
+    second = GeneratorFlow(**kwargs).fit(data)
+    np.testing.assert_array_equal(first.history_["loss"], second.history_["loss"])
+    points = data.reshape(-1, 2)
+    np.testing.assert_array_equal(first.evaluate(points), second.evaluate(points))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_generators": 0}, "n_generators"),
+        ({"s_range": -1.0}, "s_range"),
+        ({"orthogonality_weight": -1.0}, "orthogonality_weight"),
+        ({"lr_decay_at": 2.0}, "lr_decay_at"),
+        ({"validity": 3}, "validity"),
+        ({"random_state": "x"}, "random_state"),
+    ],
+)
+def test_bad_parameters(kwargs, match):
+    params = {"n_iterations": 1, "validity": polygon_defect, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        GeneratorFlow(**params).fit(polygons(2))
+
+
+def test_bad_data_and_unfitted():
+    with pytest.raises(ValueError, match="validity must be given"):
+        GeneratorFlow(n_iterations=1).fit(polygons(2))
+    with pytest.raises(ValueError, match="data must be"):
+        GeneratorFlow(n_iterations=1, validity=polygon_defect).fit(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="not fitted"):
+        GeneratorFlow().evaluate(np.zeros((3, 2)))
+
+
+def test_validity_must_return_one_score_per_sample():
+    def bad(points):
+        return points.sum()
+
+    with pytest.raises(ValueError, match="one score per sample"):
+        GeneratorFlow(n_generators=1, hidden=(4,), n_iterations=1, validity=bad,
+                      random_state=0).fit(polygons(2))
+
+
+def test_pde_smoke():
+    # A few iterations on a tiny KdV set exercise the PDE path (patches, periodic blend,
+    # Sobolev term, default residual validity) and the Galilean column of compare().
+    from symmetrykit.datasets import pde
+
+    data = pde("kdv", n_trajectories=2, nt=20, random_state=0)
+    model = GeneratorFlow(n_generators=2, hidden=(8,), n_iterations=2, batch_size=1,
+                          patch_shape=(8, 16), sobolev_start=0.5, random_state=0).fit(data)
+    assert model.periodic_
+    assert model.history_["sobolev"][0] == 0 and model.history_["sobolev"][1] != 0
+    table = compare(model, data, fraction=0.2, n_validity_samples=1)
+    assert table.reference_names == ("x-translation", "t-translation", "galilean")
+    assert table.galilean.shape == (2,) and np.all(np.abs(table.galilean) <= 1 + 1e-9)
+    assert np.all(np.isfinite(table.validity))
+    # The periodic blend makes every field continuous across x = 0 == 1.
+    seam = np.array([[0.0, 0.3, 0.1], [1.0 - 1e-7, 0.3, 0.1]])
+    values = model.evaluate(seam)
+    np.testing.assert_allclose(values[:, 0], values[:, 1], atol=1e-4)
