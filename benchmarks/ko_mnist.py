@@ -32,16 +32,12 @@ from _common import write_results
 from symmetrykit.datasets import mnist_digits
 from symmetrykit.flows import (
     AFFINE_FIELD_NAMES,
-    GeneratorField,
     ImageValidity,
     affine_fields,
-    affine_measure,
-    flow,
-    lipschitz_penalty,
-    orthogonality_penalty,
+    field_validity,
+    fit_image_generators,
     pixel_grid,
     train_classifier,
-    warp_images,
 )
 from symmetrykit.runs import versions
 
@@ -90,64 +86,35 @@ def main() -> None:
     grid = pixel_grid(28, 28)
     n_fields = args.generators
 
-    generator = torch.Generator().manual_seed(args.seed)
-    model = GeneratorField(n_fields, 2, hidden=(args.hidden, args.hidden), generator=generator)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
-    stacked_grid = grid.expand(n_fields, *grid.shape)
-    train_pixels = pixels[train]
-    history = []
-    step = 0
-    learn_start = time.perf_counter()
-    while time.perf_counter() - learn_start < args.minutes * 60 or step < 2:
-        batch = train_pixels[torch.randint(0, len(train_pixels), (args.batch,),
-                                           generator=generator)]
-        s = (2 * torch.rand((), generator=generator) - 1) * args.sigma
-        fields_on_grid = model.raw(grid)
-        # Normalisation constants from the reference grid under w, reused along the flow
-        # (keeps the ODE autonomous; spec §1.4 "cleaner variant"), not detached.
-        scales = torch.sqrt((weights * (fields_on_grid**2).sum(-1)).sum(-1) / weights.sum())
-        unit_fields = fields_on_grid / scales[:, None, None]
-        flowed = flow(lambda p, scales=scales: model(p, scales=scales), stacked_grid, s,
-                      n_steps=args.rk_steps)
-        scores = validity(batch, warp_images(batch, flowed))  # (K, B)
-        loss_sym = scores.mean(dim=1)
-        loss_ortho = orthogonality_penalty(unit_fields, weights)
-        loss_lips = lipschitz_penalty(unit_fields.reshape(n_fields, 28, 28, 2), tau=0.5,
-                                      axes=(0, 1), reduction="sum")
-        loss = loss_sym.sum() + args.w_ortho * loss_ortho.sum() + args.w_lips * loss_lips.sum()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        step += 1
-        if step % 50 == 0 or step == 1:
-            history.append({"step": step, "loss": loss.item(), "sym": loss_sym.tolist(),
-                            "ortho": loss_ortho.tolist()})
-            print(f"step {step:5d} loss {loss.item():.3f} sym "
-                  f"{np.round(loss_sym.detach().numpy(), 3)}", flush=True)
-    learn_seconds = time.perf_counter() - learn_start
+    learned = fit_image_generators(
+        pixels[train], validity, n_generators=n_fields, hidden=(args.hidden, args.hidden),
+        n_iterations=100_000, batch_size=args.batch, s_range=args.sigma, lr=args.lr,
+        n_steps=args.rk_steps, orthogonality_weight=args.w_ortho, lipschitz_weight=args.w_lips,
+        weights=weights, max_seconds=args.minutes * 60, random_state=args.seed,
+        progress=None)
+    step, learn_seconds = learned.n_iterations, learned.fit_time
+    history = [
+        {"step": i + 1, "loss": float(learned.history["loss"][i]),
+         "sym": learned.history["validity_per_slot"][i].tolist(),
+         "ortho": float(learned.history["orthogonality"][i])}
+        for i in range(step) if (i + 1) % 50 == 0 or i == 0
+    ]
 
-    with torch.no_grad():
-        fields = model(grid, weights=weights)
-        similarity = affine_measure(fields, grid, weights=weight_map.reshape(-1))
-        held_out = pixels[test[:256]]
-        slot_scores = []
-        for s in (-args.sigma, args.sigma):
-            flowed = flow(lambda p: model(p, weights=None, scales=model.norms(grid, weights)),
-                          stacked_grid, s, n_steps=2 * args.rk_steps)
-            slot_scores.append(validity(held_out, warp_images(held_out, flowed)).mean(1))
-        slot_validity = torch.stack(slot_scores).mean(0).numpy()
-        affine_validity = []
-        affine = affine_fields(grid)
-        affine_scales = torch.sqrt((weights * (affine**2).sum(-1)).sum(-1) / weights.sum())
-        for j in range(6):
-            scores = []
-            for s in (-args.sigma, args.sigma):
-                flowed = flow(lambda p, j=j: affine_fields(p)[j] / affine_scales[j], grid, s,
-                              n_steps=2 * args.rk_steps)
-                scores.append(float(validity(held_out, warp_images(held_out, flowed)).mean()))
-            affine_validity.append(float(np.mean(scores)))
-        mutual = (torch.einsum("knd,jnd,n->kj", fields, fields, weights / weights.sum())
-                  - torch.eye(n_fields))
+    similarity = learned.affine_measure()
+    held_out = pixels[test[:256]]
+    slot_validity = field_validity(validity, held_out, learned.stacked_field(), args.sigma,
+                                   n_steps=2 * args.rk_steps, stacked=n_fields)
+    affine_scales = torch.sqrt((weights * (affine_fields(grid) ** 2).sum(-1)).sum(-1)
+                               / weights.sum())
+    affine_validity = [
+        float(field_validity(validity, held_out,
+                             lambda p, j=j: affine_fields(p)[j] / affine_scales[j], args.sigma,
+                             n_steps=2 * args.rk_steps))
+        for j in range(6)
+    ]
+    fields = torch.as_tensor(learned.evaluate(grid.numpy()))
+    w = torch.as_tensor(weights, dtype=torch.float64)
+    mutual = torch.einsum("knd,jnd,n->kj", fields, fields, w / w.sum()) - torch.eye(n_fields)
     measures = similarity.projection_norms
     rows = [
         {"slot": k + 1, "affine_measure": float(measures[k]),

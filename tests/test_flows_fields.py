@@ -48,6 +48,55 @@ def test_fields_are_unit_rms_and_typed(dtype, device):
     torch.testing.assert_close(field_norms(values), torch.ones(3, dtype=dtype, device=device))
 
 
+@pytest.mark.parametrize("linear_skip", [False, True])
+def test_all_heads_on_every_point_set_agree_with_raw(linear_skip):
+    model = _model(linear_skip=linear_skip)
+    if linear_skip:
+        with torch.no_grad():
+            model.skip_weights.normal_(generator=torch.Generator().manual_seed(3))
+    stacked = torch.stack([_points(seed=s) for s in range(3)])  # (S=3, N, D)
+    every = model.raw_all(stacked)
+    assert every.shape == (3, 3, 40, 2)
+    for slot in range(3):
+        torch.testing.assert_close(every[slot], model.raw(stacked[slot]))
+    torch.testing.assert_close(torch.stack([every[k, k] for k in range(3)]), model.raw(stacked))
+    earlier = model.heads_earlier(model.trunk(stacked))
+    lower = torch.tril(torch.ones(3, 3, dtype=torch.bool), diagonal=-1)
+    torch.testing.assert_close(earlier[lower], every[lower])
+    assert bool((earlier[~lower] == 0).all())
+
+
+def test_linear_skip_starts_at_zero_and_adds_a_linear_map():
+    plain, skip = _model(), _model(linear_skip=True)
+    points = _points()
+    torch.testing.assert_close(skip.raw(points), plain.raw(points))
+    matrix = torch.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=torch.float64)
+    with torch.no_grad():
+        skip.skip_weights[1] = matrix
+    expected = plain.raw(points)
+    expected[1] = expected[1] + points @ matrix.T
+    torch.testing.assert_close(skip.raw(points), expected)
+    torch.testing.assert_close(skip.field(1, scale=1.0)(points), expected[1])
+
+
+def test_periodic_coordinates_give_exactly_periodic_fields():
+    model = GeneratorField(2, 3, hidden=(8,), periodic=(0,), dtype=torch.float64,
+                           generator=torch.Generator().manual_seed(0))
+    points = torch.rand(30, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    shifted = points + torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    torch.testing.assert_close(model.raw(shifted), model.raw(points))
+    assert not torch.allclose(model.raw(points + torch.tensor([0.0, 1.0, 0.0],
+                                                              dtype=torch.float64)),
+                              model.raw(points))
+    config = model.config()
+    assert config["periodic"] == [0] and config["dtype"] == "float64"
+    rebuilt = GeneratorField(**{**config, "dtype": torch.float64})
+    rebuilt.load_state_dict(model.state_dict())
+    torch.testing.assert_close(rebuilt.raw(points), model.raw(points))
+    with pytest.raises(ValueError, match="periodic"):
+        GeneratorField(2, 3, periodic=(3,))
+
+
 def test_weighted_normalisation_and_fixed_scales():
     model = _model()
     points = _points()

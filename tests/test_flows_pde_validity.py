@@ -9,13 +9,20 @@ import pytest
 import torch
 
 from symmetrykit.datasets import pde
-from symmetrykit.flows._pde_validity import PDEResidual, deform_solution, pde_residual
+from symmetrykit.flows._pde_validity import (
+    PDEResidual,
+    _ChainRule,
+    deform_solution,
+    pde_residual,
+)
 
 
-@pytest.fixture(scope="module", params=["kdv", "ks"])
+@pytest.fixture(scope="module", params=[("kdv", "weno"), ("ks", "weno"), ("kdv", "chain"),
+                                        ("ks", "chain")], ids="-".join)
 def case(request):
-    data = pde(request.param, n_trajectories=2, nt=16, random_state=0)
-    residual = PDEResidual.for_dataset(data)
+    name, method = request.param
+    data = pde(name, n_trajectories=2, nt=16, random_state=0)
+    residual = PDEResidual.for_dataset(data, method=method)
     u, x, t = (torch.from_numpy(a) for a in (data.u, data.x, data.t))
     floor = residual(deform_solution(lambda p: torch.zeros_like(p), u, x, t, 0.0))
     return data, residual, (u, x, t), floor
@@ -192,3 +199,52 @@ def test_log_mean_square_reduction_bounds_mean_log(case):
     points = deform_solution(lambda p: torch.zeros_like(p), u, x, t, 0.0)
     rms = PDEResidual.for_dataset(data, reduction="log_mean_square")(points)
     assert bool((rms >= floor - 1e-12).all())
+
+
+@pytest.mark.parametrize("name", ["kdv", "ks", "burgers", "ckdv"])
+def test_gradcheck_chain_residual_wrt_points(name):
+    points, length = _tiny_points(nt=9, nx=12)
+    points.requires_grad_(True)
+    residual = pde_residual(name, length, floor=0.0, method="chain")
+    assert torch.autograd.gradcheck(residual, (points,), atol=1e-6, rtol=1e-4)
+
+
+def test_chain_rule_is_exact_for_polynomials_on_a_sheared_grid():
+    # x' = x + 0.3 t (a Galilean shear), t' = t; u' a quartic in x' and t': the fourth-order
+    # index differences and the chain rule reproduce every derivative exactly.
+    nt, nx, length = 15, 40, 1e6
+    i, j = torch.meshgrid(torch.arange(nt, dtype=torch.float64),
+                          torch.arange(nx, dtype=torch.float64), indexing="ij")
+    t = 2.0 + 0.25 * i
+    x = 0.5 * j + 0.3 * t
+
+    def u_of(x, t):
+        return x**4 / 24 - x**2 * t / 2 + t**2 + 3 * x * t
+
+    points = torch.stack([x, t, u_of(x, t)], dim=-1)[None]
+    chain = _ChainRule(length)
+    r, reach = chain.rows_dropped(4), chain.columns_reached(4)
+    u, u_x, u_t, u_xx, u_xxxx = chain.derivatives(points, 4, want_second=True)
+    xc, tc = x[r : nt - r, reach : nx - reach], t[r : nt - r, reach : nx - reach]
+    inner = (slice(None), slice(None), slice(reach, nx - reach))
+    expected = {
+        "u": u_of(xc, tc),
+        "u_x": xc**3 / 6 - xc * tc + 3 * tc,
+        "u_t": -(xc**2) / 2 + 2 * tc + 3 * xc,
+        "u_xx": xc**2 / 2 - tc,
+        "u_xxxx": torch.ones_like(xc),
+    }
+    for key, value in zip(expected, (u, u_x, u_t, u_xx, u_xxxx), strict=True):
+        torch.testing.assert_close(value[inner][0], expected[key], rtol=1e-9, atol=1e-8,
+                                   msg=key)
+
+
+def test_chain_rows_and_columns_are_reported():
+    residual = pde_residual("ks", 64.0, method="chain")
+    assert (residual.rows_dropped, residual.columns_reached) == (4, 8)
+    points, length = _tiny_points(nt=9, nx=20)
+    assert pde_residual("ks", length, method="chain").pointwise(points).shape == (2, 1, 20)
+    with pytest.raises(ValueError, match="nt >= 9"):
+        residual.pointwise(points[:, :8])
+    with pytest.raises(ValueError, match="method"):
+        pde_residual("kdv", 1.0, method="spline")

@@ -475,6 +475,10 @@ def _build_parser() -> argparse.ArgumentParser:
     from ._cli_lie import add_lie_parser
 
     add_lie_parser(commands)
+
+    from ._cli_flow import add_flow_parser
+
+    add_flow_parser(commands)
     return parser
 
 

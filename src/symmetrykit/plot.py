@@ -26,6 +26,7 @@ __all__ = [
     "loss_curves",
     "signal_samples",
     "singular_spectrum",
+    "vector_fields",
 ]
 
 
@@ -528,4 +529,148 @@ def singular_spectrum(
     ax.set_xlabel("candidate (most symmetric first)")
     ax.set_ylabel("relative singular value")
     ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# vector fields
+# --------------------------------------------------------------------------------------------
+
+
+def vector_fields(
+    fields: Sequence[Any],
+    names: Sequence[str] | None = None,
+    *,
+    plane: tuple[int, int] = (0, 1),
+    base_point: Sequence[float] | None = None,
+    limits: Sequence[tuple[float, float]] = ((0.0, 1.0), (0.0, 1.0)),
+    n: int = 15,
+    axes: Any = None,
+    ncols: int = 4,
+    labels: Sequence[str] | None = None,
+    cmap: str | None = None,
+) -> Figure:
+    """Quiver plots of vector fields on a 2-D slice, one panel per field.
+
+    Arrows show the two in-plane components of each field on an ``n x n`` grid of the plane
+    coordinates; for 3-D fields the background colour is the remaining (out-of-plane) component,
+    on a symmetric scale per panel with its own colour bar; for 2-D fields it is the arrow
+    length. Arrows are scaled per panel so the longest spans about one grid cell (learned fields
+    have an arbitrary overall scale); a field without in-plane part shows colour only.
+
+    Parameters
+    ----------
+    fields
+        Callables ``points (N, D) -> values (N, D)`` with ``D`` 2 or 3 (numpy in and out),
+        e.g. ``GeneratorFlow.generators_``.
+    names
+        Panel titles; ``"field k"`` by default.
+    plane
+        The two coordinates spanning the slice (the panel's x and y axes).
+    base_point
+        Length-``D`` point whose other coordinates fix the slice (e.g. ``u_n`` for PDE fields);
+        zeros by default. Its plane coordinates are ignored.
+    limits
+        ``((lo, hi), (lo, hi))`` of the two plane coordinates.
+    n
+        Grid points per plane axis (>= 2).
+    axes
+        One Axes per field to draw into; a new figure (``ncols`` panels per row) if None.
+    ncols
+        Panels per row of a new figure.
+    labels
+        Names of the ``D`` coordinates (axis labels, colour-bar label); ``z0, z1, ...`` by
+        default.
+    cmap
+        Colour map of the background; ``"RdBu_r"`` (out-of-plane component) or ``"viridis"``
+        (length) by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fields = list(fields)
+    if not fields or not all(callable(f) for f in fields):
+        raise ValueError("fields must be a non-empty sequence of callables (N, D) -> (N, D)")
+    names = [f"field {k}" for k in range(len(fields))] if names is None else list(names)
+    if len(names) != len(fields):
+        raise ValueError(f"need one name per field, got {len(names)} names for "
+                         f"{len(fields)} fields")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    plane = tuple(int(p) for p in plane)
+    limits = [tuple(float(v) for v in pair) for pair in limits]
+    if len(plane) != 2 or plane[0] == plane[1]:
+        raise ValueError(f"plane must name two different coordinates, got {plane}")
+    if len(limits) != 2 or any(len(pair) != 2 or not pair[0] < pair[1] for pair in limits):
+        raise ValueError(f"limits must be two (low, high) pairs with low < high, got {limits}")
+    if base_point is None:
+        dim = max(max(plane) + 1, 2)
+        base = np.zeros(dim)
+    else:
+        base = np.asarray(base_point, dtype=float).ravel()
+        dim = base.size
+    if dim not in (2, 3) or max(plane) >= dim:
+        raise ValueError(f"fields must be 2-D or 3-D with plane coordinates < D; got D = {dim}, "
+                         f"plane {plane}")
+    labels = [f"z{i}" for i in range(dim)] if labels is None else [str(v) for v in labels]
+    if len(labels) != dim:
+        raise ValueError(f"need {dim} coordinate labels, got {len(labels)}")
+
+    first = np.linspace(*limits[0], int(n))
+    second = np.linspace(*limits[1], int(n))
+    grid_a, grid_b = np.meshgrid(first, second, indexing="xy")
+    points = np.tile(base, (grid_a.size, 1))
+    points[:, plane[0]] = grid_a.ravel()
+    points[:, plane[1]] = grid_b.ravel()
+    rest = [i for i in range(dim) if i not in plane]
+    spacing = (first[1] - first[0], second[1] - second[0])
+
+    if axes is None:
+        from matplotlib.figure import Figure
+
+        cols = max(1, min(int(ncols), len(fields)))
+        rows = -(-len(fields) // cols)
+        fig = Figure(figsize=(3.6 * cols, 3.2 * rows), layout="constrained")
+        grid_axes = fig.subplots(rows, cols, squeeze=False)
+        ax_list = list(grid_axes.ravel())
+        for extra in ax_list[len(fields):]:
+            extra.set_visible(False)
+        ax_list = ax_list[: len(fields)]
+    else:
+        ax_list = _axes_list(axes, len(fields))
+        fig = ax_list[0].figure
+
+    for ax, field, name in zip(ax_list, fields, names, strict=True):
+        values = _to_numpy(field(points.copy()), name)
+        if values.shape != points.shape:
+            raise ValueError(f"field {name!r} returned shape {values.shape} for points "
+                             f"{points.shape}")
+        da = values[:, plane[0]].reshape(grid_a.shape)
+        db = values[:, plane[1]].reshape(grid_a.shape)
+        if rest:
+            colour = values[:, rest[0]].reshape(grid_a.shape)
+            vmax = float(np.nanmax(np.abs(colour))) or 1.0
+            clim = (-vmax, vmax)
+            colour_label = labels[rest[0]] + " component"
+            colour_map = cmap or "RdBu_r"
+        else:
+            colour = np.hypot(da, db)
+            clim = (0.0, float(np.nanmax(colour)) or 1.0)
+            colour_label = "length"
+            colour_map = cmap or "viridis"
+        mesh = ax.pcolormesh(grid_a, grid_b, colour, cmap=colour_map, vmin=clim[0],
+                             vmax=clim[1], shading="nearest")
+        fig.colorbar(mesh, ax=ax, shrink=0.8, label=colour_label)
+        # The longest arrow spans ~0.9 grid cells; a field with no in-plane part draws none.
+        longest = float(np.nanmax(np.hypot(da / spacing[0], db / spacing[1])))
+        if longest > 0:
+            ax.quiver(grid_a, grid_b, da, db, angles="xy", scale_units="xy",
+                      scale=longest / 0.9,
+                      pivot="middle", color="black", width=0.006)
+        ax.set_xlim(*limits[0])
+        ax.set_ylim(*limits[1])
+        ax.set_xlabel(labels[plane[0]])
+        ax.set_ylabel(labels[plane[1]])
+        ax.set_title(name, fontsize="small")
     return fig

@@ -7,7 +7,9 @@
   solution, derivatives re-estimated on the deformed grid) and :class:`ImageValidity` (feature angle
   of a locally trained classifier, with the sensitivity weighting).
 * Learning and evaluation: :class:`GeneratorFlow` (``fit -> self``), :func:`compare` and
-  :func:`field_similarity` against known symmetries, :func:`affine_measure` for images.
+  :func:`field_similarity` against known symmetries, :func:`affine_measure` and
+  :func:`fit_image_generators` for images.
+* Persistence: :func:`save_flow` / :func:`load_flow` (JSON + npz, no pickle).
 * Downstream use: :func:`augment_solutions` / :func:`transform_solutions` and a small
   :class:`FNO1d`.
 """
@@ -19,14 +21,18 @@ from ._fields import GeneratorField, field_norms, flow
 from ._images import (
     AFFINE_FIELD_NAMES,
     DigitCNN,
+    ImageGenerators,
     ImageValidity,
     affine_fields,
     affine_measure,
+    field_validity,
+    fit_image_generators,
     flow_images,
     pixel_grid,
     train_classifier,
     warp_images,
 )
+from ._io import load_flow, save_flow
 from ._pde_validity import PDE_RESIDUALS, PDEResidual, deform_solution, pde_residual
 from ._regularizers import (
     FieldSimilarity,
@@ -47,6 +53,7 @@ __all__ = [
     "FlowComparison",
     "GeneratorField",
     "GeneratorFlow",
+    "ImageGenerators",
     "ImageValidity",
     "PDEResidual",
     "PDEValidity",
@@ -58,14 +65,18 @@ __all__ = [
     "field_inner_products",
     "field_norms",
     "field_similarity",
+    "field_validity",
+    "fit_image_generators",
     "flow",
     "flow_images",
     "lipschitz_penalty",
+    "load_flow",
     "orthogonality_penalty",
     "pde_points",
     "pde_reference_fields",
     "pde_residual",
     "pixel_grid",
+    "save_flow",
     "sobolev_penalty",
     "train_classifier",
     "transform_solutions",

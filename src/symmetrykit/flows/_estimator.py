@@ -28,6 +28,8 @@ __all__ = ["GeneratorFlow", "PDEValidity", "pde_points", "pde_reference_fields"]
 
 # Width of the periodic blending zone at each end of x_n in [0, 1) (spec §1.4).
 _BLEND_WIDTH = 0.2
+# Points used for the final normalisation constants of the learned fields.
+_SCALE_POINTS = 65536
 
 
 def _is_pde_dataset(data: Any) -> bool:
@@ -112,14 +114,17 @@ class PDEValidity:
     data : PDEDataset
     patched : bool, default False
         Whether the scored grids are patches narrower than the full period.
+    method : {"chain", "weno"}, default "chain"
+        Derivative estimator on the deformed grid (see :class:`PDEResidual`); ``"chain"``
+        is the fast default, ``"weno"`` the authors' scheme.
     **kwargs
         Passed to ``PDEResidual.for_dataset`` (e.g. ``floor``).
     """
 
-    def __init__(self, data, patched: bool = False, **kwargs: Any) -> None:
+    def __init__(self, data, patched: bool = False, method: str = "chain", **kwargs: Any) -> None:
         from ._pde_validity import PDEResidual
 
-        self.residual = PDEResidual.for_dataset(data, **kwargs)
+        self.residual = PDEResidual.for_dataset(data, method=method, **kwargs)
         self.length = float(data.params["length"])
         self.x0 = float(data.x[0])
         self.t0 = float(data.t[0])
@@ -127,7 +132,7 @@ class PDEValidity:
         self.u_scale = float(data.params["u_scale"])
         self.patched = bool(patched)
         # Largest x-offset any stencil of this equation uses.
-        self.margin = {"ks": 4, "burgers": 2}.get(str(data.name), 3)
+        self.margin = self.residual.columns_reached
 
     def physical(self, points: torch.Tensor) -> torch.Tensor:
         """``(x_n, t_n, u_n) -> (x, t, u)``."""
@@ -142,6 +147,7 @@ class PDEValidity:
 
     def __call__(self, points: torch.Tensor) -> torch.Tensor:
         residual = self.residual.pointwise(self.physical(points)).abs()
+        residual = torch.nan_to_num(residual, nan=1e12, posinf=1e12).clamp_max(1e12)
         if self.patched:
             residual = residual[:, :, self.margin : residual.shape[2] - self.margin]
         floor = self.residual.floor if self.residual.floor > 0 else 1e-30
@@ -161,15 +167,24 @@ class _PeriodicRaw:
         self.periodic = periodic
 
     def __call__(self, points: torch.Tensor) -> torch.Tensor:
+        return self._blend(points, self.field.raw)
+
+    def all(self, points: torch.Tensor) -> torch.Tensor:
+        """Every field at every point set, ``(S, N, D) -> (S, K, N, D)``."""
+        return self._blend(points, self.field.raw_all)
+
+    def _blend(self, points: torch.Tensor, evaluate) -> torch.Tensor:
         if not self.periodic:
-            return self.field.raw(points)
+            return evaluate(points)
         x = torch.remainder(points[..., :1], 1.0)
         wrapped = torch.cat([x, points[..., 1:]], dim=-1)
         shift = torch.where(x < 0.5, torch.ones_like(x), -torch.ones_like(x))
         partner = torch.cat([x + shift, points[..., 1:]], dim=-1)
         distance = torch.minimum(x, 1.0 - x)  # to the seam
         own = (0.5 + 0.5 * distance / _BLEND_WIDTH).clamp(max=1.0)
-        return own * self.field.raw(wrapped) + (1.0 - own) * self.field.raw(partner)
+        if evaluate is self.field.raw_all:
+            own = own[:, None]
+        return own * evaluate(wrapped) + (1.0 - own) * evaluate(partner)
 
 
 class GeneratorFlow:
@@ -203,9 +218,31 @@ class GeneratorFlow:
         Allowed slope of the Lipschitz hinge.
     sobolev_start : float, default 0.9
         Fraction of the iterations after which the Sobolev term (PDE data only) is switched on.
+    orthogonalization : {"gram_schmidt", "penalty"}, default "gram_schmidt"
+        How the slots are kept apart. ``"penalty"``: the paper's sequential orthogonality
+        penalty (spec §3.1, weight ``orthogonality_weight``). ``"gram_schmidt"``: every
+        iteration the slots are Gram-Schmidt orthonormalised in slot order on the batch
+        (earlier slots detached inside later ones, so slot ``k`` still cannot move slots
+        ``< k``) and the penalty keeps the raw network heads apart (well-conditioned
+        Gram-Schmidt). On CPU-length
+        runs the penalty often loses to the validity gain of duplicating a translation (spec
+        §8.3); the exact version cannot.
+    linear_skip : bool, default True
+        Give every head a linear map of the input (zero at start, see
+        :class:`GeneratorField`): affine symmetries such as the Galilean boost are then
+        reachable within CPU-length runs. ``False`` is the paper's plain MLP.
+    periodic_mode : {"fourier", "blend"}, default "fourier"
+        How fields on PDE data are made periodic in ``x_n``: ``"fourier"`` feeds
+        ``(cos 2 pi x_n, sin 2 pi x_n)`` to the network (one evaluation per point);
+        ``"blend"`` is the paper's linear blend of two evaluations near the seam (spec §1.4),
+        about twice as expensive.
     validity : callable or None
         ``points (B, *grid, D) -> (B,)`` differentiable score of transformed samples, lower is
         more valid. ``None`` means the PDE residual of the data set (PDE data only).
+    residual_method : {"chain", "weno"}, default "chain"
+        Derivative estimator of the default PDE validity (:class:`PDEValidity`): the chain
+        rule through the deformed index grid (fast, the default) or the authors' WENO-blended
+        sub-stencil fits.
     random_state : int, numpy.random.Generator or None
         Seeds the initial weights, batches, patches and flow times.
     device : str, default "cpu"
@@ -219,8 +256,12 @@ class GeneratorFlow:
     generators_ : list of callable
         ``K`` functions ``(N, D) ndarray -> (N, D) ndarray``, field ``k`` with unit RMS norm on
         the training points (learning coordinates ``(x_n, t_n, u_n)`` for PDE data).
+    mixing_ : ndarray, shape (K, K)
+        Learned field ``k`` is ``sum_j mixing_[k, j] head_j``: lower triangular (Gram-Schmidt
+        on the training points) or diagonal ``1 / scales_`` (penalty mode); every learned
+        field has unit RMS norm on the training points.
     scales_ : ndarray, shape (K,)
-        Normalisation constants used by :attr:`generators_`.
+        RMS norms of the raw network heads on the training points.
     validity_ : callable
         The validity function that was used.
     periodic_ : bool
@@ -248,6 +289,10 @@ class GeneratorFlow:
         sobolev_weight: float = 1.0,
         lipschitz_tau: float = 3.0,
         sobolev_start: float = 0.9,
+        orthogonalization: str = "gram_schmidt",
+        linear_skip: bool = True,
+        periodic_mode: str = "fourier",
+        residual_method: str = "chain",
         validity: Callable[[torch.Tensor], torch.Tensor] | None = None,
         random_state: Any = None,
         device: str = "cpu",
@@ -267,6 +312,10 @@ class GeneratorFlow:
         self.sobolev_weight = sobolev_weight
         self.lipschitz_tau = lipschitz_tau
         self.sobolev_start = sobolev_start
+        self.orthogonalization = orthogonalization
+        self.linear_skip = linear_skip
+        self.periodic_mode = periodic_mode
+        self.residual_method = residual_method
         self.validity = validity
         self.random_state = random_state
         self.device = device
@@ -291,6 +340,17 @@ class GeneratorFlow:
             raise ValueError(f"lr_decay_at must be in (0, 1] or None, got {self.lr_decay_at!r}")
         if not 0 <= float(self.sobolev_start) <= 1:
             raise ValueError(f"sobolev_start must be in [0, 1], got {self.sobolev_start!r}")
+        if self.periodic_mode not in ("fourier", "blend"):
+            raise ValueError(
+                f"periodic_mode must be 'fourier' or 'blend', got {self.periodic_mode!r}"
+            )
+        if self.orthogonalization not in ("gram_schmidt", "penalty"):
+            raise ValueError("orthogonalization must be 'gram_schmidt' or 'penalty', "
+                             f"got {self.orthogonalization!r}")
+        if self.residual_method not in ("chain", "weno"):
+            raise ValueError(
+                f"residual_method must be 'chain' or 'weno', got {self.residual_method!r}"
+            )
         if self.validity is not None and not callable(self.validity):
             raise ValueError("validity must be a callable points -> (B,) scores or None")
         if self.patch_shape is not None:
@@ -322,7 +382,8 @@ class GeneratorFlow:
             nt, nx = samples.shape[1:3]
             patch = None if self.patch_shape is None else tuple(int(p) for p in self.patch_shape)
             if validity is None:
-                validity = PDEValidity(data, patched=patch is not None and patch[1] < nx)
+                validity = PDEValidity(data, patched=patch is not None and patch[1] < nx,
+                                       method=self.residual_method)
             if patch is not None and (patch[0] > nt or patch[1] > nx):
                 raise ValueError(f"patch_shape {patch} exceeds the grid ({nt}, {nx})")
             return samples, validity, True, patch, float(data.x[1] - data.x[0])
@@ -382,9 +443,11 @@ class GeneratorFlow:
         samples = torch.as_tensor(samples_np, dtype=dtype, device=device)
         dim = samples.shape[-1]
         grid_ndim = samples.ndim - 2
+        fourier = periodic and self.periodic_mode == "fourier"
         field = GeneratorField(self.n_generators, dim, hidden=self.hidden, generator=generator,
-                               dtype=dtype, device=device)
-        raw = _PeriodicRaw(field, periodic)
+                               dtype=dtype, device=device, periodic=(0,) if fourier else (),
+                               linear_skip=bool(self.linear_skip))
+        raw = _PeriodicRaw(field, periodic and not fourier)
         optimizer = torch.optim.Adam(field.parameters(), lr=float(self.lr))
         decay_step = (None if self.lr_decay_at is None
                       else int(round(float(self.lr_decay_at) * self.n_iterations)))
@@ -411,7 +474,8 @@ class GeneratorFlow:
                         + self.lipschitz_weight * terms["lipschitz"].mean()
                         + self.sobolev_weight * terms["sobolev"].mean())
                 if not bool(torch.isfinite(loss)):
-                    raise FloatingPointError(f"loss became {float(loss)} at iteration {iteration}")
+                    raise FloatingPointError(
+                        f"loss became {float(loss.detach())} at iteration {iteration}")
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -426,10 +490,20 @@ class GeneratorFlow:
 
         with torch.no_grad():
             reference = samples.reshape(-1, dim)
-            scales = raw(reference).pow(2).sum(-1).mean(-1).sqrt()
+            if reference.shape[0] > _SCALE_POINTS:
+                # An RMS over a random subset is exact to ~0.5 % and keeps fit's tail cheap.
+                chosen = torch.randperm(reference.shape[0], generator=generator)[:_SCALE_POINTS]
+                reference = reference[chosen.to(reference.device)]
+            heads = raw(reference)
+            scales = heads.pow(2).sum(-1).mean(-1).sqrt()
+            if self.orthogonalization == "gram_schmidt":
+                mixing = self._mixing(heads)
+            else:
+                mixing = torch.diag(1.0 / scales)
         self.field_ = field
         self.periodic_ = periodic
         self.validity_ = validity
+        self.mixing_ = mixing.cpu().numpy().astype(np.float64)
         self.scales_ = scales.cpu().numpy().astype(np.float64)
         self.generators_ = [self._numpy_field(i) for i in range(k)]
         self.history_ = history
@@ -442,16 +516,41 @@ class GeneratorFlow:
         dim = batch.shape[-1]
         flat = batch.reshape(-1, dim)
         values = raw(flat)  # (K, M, D)
-        # Normalising by the batch norm (not detached) keeps each field at unit RMS on the data
-        # while the ODE itself stays autonomous (spec §1.4, the "cleaner variant").
-        scales = values.pow(2).sum(-1).mean(-1).sqrt()
-        fields = values / scales[:, None, None]
         amplitude = float(self.s_range) * torch.rand((), generator=generator)
         signs = torch.randint(2, (k,), generator=generator) * 2 - 1
         s = (amplitude * signs).to(batch)[:, None]
+        if self.orthogonalization == "gram_schmidt":
+            mixing = self._mixing(values)
+            # Slot k sees its own head with gradient and the earlier heads as constants.
+            own = torch.eye(k, dtype=values.dtype, device=values.device)
+            diagonal, lower = mixing * own, mixing * (1 - own)
 
-        def velocity(points):
-            return raw(points) / scales[:, None, None]
+            def combine(shared):  # head values on shared points (K, N, D) -> fields
+                return (torch.einsum("kj,jnd->knd", diagonal, shared)
+                        + torch.einsum("kj,jnd->knd", lower, shared.detach()))
+
+            def velocity(points):
+                if raw.periodic:  # blended seam: the generic (slower) path
+                    own = raw(points)
+                    with torch.no_grad():
+                        every = raw.all(points)
+                else:  # one trunk pass; earlier heads are constants (forward only)
+                    features = raw.field.trunk(points)
+                    own = raw.field.heads(features)  # head k at the points of slot k
+                    with torch.no_grad():
+                        every = raw.field.heads_earlier(features.detach())
+                return (torch.diagonal(diagonal)[:, None, None] * own
+                        + torch.einsum("kj,kjnd->knd", lower, every))
+        else:
+            # Normalising by the batch norm (not detached) keeps each field at unit RMS on the
+            # data while the ODE itself stays autonomous (spec §1.4, the "cleaner variant").
+            scales = values.pow(2).sum(-1).mean(-1).sqrt()
+
+            def combine(shared):
+                return shared / scales[:, None, None]
+
+            def velocity(points):
+                return raw(points) / scales[:, None, None]
 
         stacked = flat.expand(k, *flat.shape)
         path = flow(velocity, stacked, s, n_steps=self.n_steps, return_path=True)[1:]
@@ -464,17 +563,47 @@ class GeneratorFlow:
             )
         validity_terms = scores.reshape(k, -1).mean(dim=1)
 
-        orthogonality = orthogonality_penalty(fields)
+        fields = combine(values)
+        # With Gram-Schmidt the penalty acts on the raw heads: the slots are orthonormal anyway,
+        # but a head drifting into the span of earlier slots would leave only an ill-conditioned
+        # remainder to flow.
+        heads = values / values.pow(2).sum(-1).mean(-1).sqrt()[:, None, None]
+        orthogonality = orthogonality_penalty(
+            heads if self.orthogonalization == "gram_schmidt" else fields)
         grid_fields = fields.reshape(k, *batch.shape)
         lipschitz = lipschitz_penalty(grid_fields, batch, tau=float(self.lipschitz_tau),
                                       axes=tuple(range(1, grid_ndim + 1)))
         sobolev = fields.new_zeros(k)
         if with_sobolev:
-            sobolev = self._sobolev(raw, scales, batch, patch, full, dx_phys)
+            sobolev = self._sobolev(raw, combine, batch, patch, full, dx_phys)
         return {"validity": validity_terms, "orthogonality": orthogonality,
                 "lipschitz": lipschitz, "sobolev": sobolev}
 
-    def _sobolev(self, raw, scales, batch, patch, full, dx_phys):
+    @staticmethod
+    def _mixing(values: torch.Tensor) -> torch.Tensor:
+        """Lower-triangular ``C`` with ``C @ values`` orthonormal in the point-mean product.
+
+        Gram-Schmidt in slot order on ``values`` ``(K, N, D)``. Earlier slots enter slot ``k``
+        as constants (detached), so gradients of slot ``k`` reach only its own head, through
+        the projection coefficients and its norm (which stays differentiable: a detached norm
+        would let a field shrink its flow to look valid).
+        """
+        k = values.shape[0]
+        eye = torch.eye(k, dtype=values.dtype, device=values.device)
+        orthonormal, rows = [], []
+        for slot in range(k):
+            residual, row = values[slot], eye[slot]
+            for previous in range(slot):
+                basis = orthonormal[previous].detach()
+                coefficient = (values[slot] * basis).sum(-1).mean()
+                residual = residual - coefficient * basis
+                row = row - coefficient * rows[previous].detach()
+            norm = residual.pow(2).sum(-1).mean().clamp_min(1e-24).sqrt()
+            orthonormal.append(residual / norm)
+            rows.append(row / norm)
+        return torch.stack(rows)
+
+    def _sobolev(self, raw, combine, batch, patch, full, dx_phys):
         # The FFT needs whole periodic rows: use the patch's time rows over the full x range.
         if patch is None:
             rows_points = batch
@@ -483,7 +612,7 @@ class GeneratorFlow:
             b = torch.arange(trajectories.shape[0], device=trajectories.device)[:, None]
             rows_points = trajectories[b, rows]
         dim = rows_points.shape[-1]
-        values = raw(rows_points.reshape(-1, dim)) / scales[:, None, None]
+        values = combine(raw(rows_points.reshape(-1, dim)))
         grid = values.reshape(self.n_generators, *rows_points.shape)
         return sobolev_penalty(grid, spacing=dx_phys, axis=-1, floor=1e-12)
 
@@ -500,7 +629,7 @@ class GeneratorFlow:
         return generator_k
 
     def evaluate(self, points) -> np.ndarray:
-        """All learned fields at ``points``, normalised by :attr:`scales_`.
+        """All learned fields at ``points``: :attr:`mixing_` applied to the network's heads.
 
         Parameters
         ----------
@@ -515,11 +644,11 @@ class GeneratorFlow:
         if points.ndim != 2 or points.shape[1] != self.field_.dim:
             raise ValueError(f"points must have shape (N, {self.field_.dim}), got {points.shape}")
         parameter = next(self.field_.parameters())
-        raw = _PeriodicRaw(self.field_, self.periodic_)
+        raw = _PeriodicRaw(self.field_, self.periodic_ and not self.field_.periodic)
         with torch.no_grad():
             values = raw(torch.as_tensor(points, dtype=parameter.dtype, device=parameter.device))
-        scales = self.scales_[:, None, None]
-        return values.cpu().numpy().astype(np.float64) / scales
+        values = values.cpu().numpy().astype(np.float64)
+        return np.einsum("kj,jnd->knd", self.mixing_, values)
 
     def transform(self, samples, s, k: int, n_steps: int | None = None) -> np.ndarray:
         """Flow samples along learned field ``k`` for time ``s``.
@@ -541,17 +670,32 @@ class GeneratorFlow:
             raise ValueError(f"k must be in [0, {self.n_generators}), got {k}")
         points = np.asarray(samples, dtype=np.float64)
         parameter = next(self.field_.parameters())
-        raw = _PeriodicRaw(self.field_, self.periodic_)
-        scale = float(self.scales_[int(k)])
+        raw = _PeriodicRaw(self.field_, self.periodic_ and not self.field_.periodic)
+        weights = torch.as_tensor(self.mixing_[int(k)], dtype=parameter.dtype,
+                                  device=parameter.device)
 
         def velocity(p):
             shape = p.shape
-            return raw(p.reshape(-1, shape[-1]))[int(k)].reshape(shape) / scale
+            heads = raw(p.reshape(-1, shape[-1]))
+            return torch.einsum("j,jnd->nd", weights, heads).reshape(shape)
 
         with torch.no_grad():
             tensor = torch.as_tensor(points, dtype=parameter.dtype, device=parameter.device)
             moved = flow(velocity, tensor, float(s), n_steps=n_steps or self.n_steps)
         return moved.cpu().numpy().astype(np.float64)
+
+    def save(self, directory, overwrite: bool = False):
+        """Save the fitted flow to ``directory`` (JSON + npz, no pickle); see ``save_flow``."""
+        from ._io import save_flow
+
+        return save_flow(self, directory, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, directory, device: str | None = None) -> GeneratorFlow:
+        """Load a flow saved by :meth:`save` (``validity_`` is not restored); see ``load_flow``."""
+        from ._io import load_flow
+
+        return load_flow(directory, device=device)
 
     def __repr__(self) -> str:
         return (f"GeneratorFlow(n_generators={self.n_generators}, hidden={tuple(self.hidden)}, "

@@ -30,6 +30,10 @@ def _uniform(shape, bound: float, generator: torch.Generator | None) -> torch.Te
     return (2.0 * values - 1.0) * bound
 
 
+def _shape(value) -> object:
+    return tuple(value.shape) if hasattr(value, "shape") else type(value).__name__
+
+
 def field_norms(fields: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
     """RMS norm of each field over its points, ``sqrt(sum_p w_p |V(p)|^2 / sum_p w_p)``.
 
@@ -86,6 +90,16 @@ class GeneratorField(torch.nn.Module):
         Source of randomness for the initial weights (a CPU generator).
     dtype : torch.dtype, default torch.float32
     device : torch.device or str, optional
+    periodic : sequence of int, default ()
+        Coordinates that are periodic with period 1 (e.g. ``x_n`` of a PDE on a circle). Each
+        enters the trunk as ``(cos 2 pi p, sin 2 pi p)`` instead of ``p``, so every field is
+        exactly periodic in it at the cost of one network evaluation (the paper blends two
+        evaluations near the seam instead, spec §1.4).
+    linear_skip : bool, default False
+        Add to every head a linear map of the (embedded) input, initialised at zero. Affine
+        symmetries (translations, Galilean boosts, scalings) are then one linear layer away
+        instead of having to be built from the nonlinearity, which shortens CPU-length
+        training runs considerably; non-affine fields still come from the MLP.
     """
 
     def __init__(
@@ -99,6 +113,8 @@ class GeneratorField(torch.nn.Module):
         generator: torch.Generator | None = None,
         dtype: torch.dtype = torch.float32,
         device: torch.device | str | None = None,
+        periodic: Sequence[int] = (),
+        linear_skip: bool = False,
     ) -> None:
         super().__init__()
         if int(n_generators) < 1:
@@ -114,8 +130,13 @@ class GeneratorField(torch.nn.Module):
             raise ValueError(f"activation must be in {sorted(_ACTIVATIONS)}, got {activation!r}")
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        periodic = tuple(sorted({int(p) for p in periodic}))
+        if periodic and not 0 <= periodic[0] <= periodic[-1] < int(dim):
+            raise ValueError(f"periodic coordinates must be in [0, {int(dim)}), got {periodic}")
         self.n_generators = int(n_generators)
         self.dim = int(dim)
+        self.periodic = periodic
+        self.linear_skip = bool(linear_skip)
         self.hidden = hidden
         self.head_hidden = None if head_hidden is None else int(head_hidden)
         self.activation = activation
@@ -126,7 +147,8 @@ class GeneratorField(torch.nn.Module):
             values = _uniform(shape, 1.0 / math.sqrt(fan_in), generator)
             return torch.nn.Parameter(values.to(dtype=dtype, device=device))
 
-        widths = (self.dim, *hidden)
+        embedded = self.dim + len(periodic)
+        widths = (embedded, *hidden)
         layers = list(zip(widths[:-1], widths[1:], strict=True))
         self.trunk_weights = torch.nn.ParameterList(
             [param((w_out, w_in), w_in) for w_in, w_out in layers]
@@ -149,6 +171,10 @@ class GeneratorField(torch.nn.Module):
                 for w_in, w_out in zip(head_widths[:-1], head_widths[1:], strict=True)
             ]
         )
+        self.skip_weights = None
+        if self.linear_skip:
+            zeros = torch.zeros(self.n_generators, self.dim, embedded, dtype=dtype, device=device)
+            self.skip_weights = torch.nn.Parameter(zeros)
 
     def _check_points(self, points: torch.Tensor) -> None:
         if not isinstance(points, torch.Tensor):
@@ -163,20 +189,52 @@ class GeneratorField(torch.nn.Module):
                 f"stacked points must have {self.n_generators} slices, got {points.shape[0]}"
             )
 
+    def _embed(self, points: torch.Tensor) -> torch.Tensor:
+        if not self.periodic:
+            return points
+        columns = []
+        for axis in range(self.dim):
+            if axis in self.periodic:
+                angle = (2 * math.pi) * points[..., axis]
+                columns += [torch.cos(angle), torch.sin(angle)]
+            else:
+                columns.append(points[..., axis])
+        return torch.stack(columns, dim=-1)
+
+    def config(self) -> dict:
+        """Constructor arguments that rebuild this architecture (for saving)."""
+        return {"n_generators": self.n_generators, "dim": self.dim, "hidden": list(self.hidden),
+                "head_hidden": self.head_hidden, "activation": self.activation,
+                "normalize": self.normalize, "periodic": list(self.periodic),
+                "linear_skip": self.linear_skip,
+                "dtype": str(next(self.parameters()).dtype).removeprefix("torch.")}
+
     def _trunk(self, points: torch.Tensor) -> torch.Tensor:
-        features = points
+        # With the linear skip the embedded input rides along behind the trunk features.
+        embedded = features = self._embed(points)
         for weight, bias in zip(self.trunk_weights, self.trunk_biases, strict=True):
             features = self._act(features @ weight.T + bias)
+        if self.linear_skip:
+            return torch.cat([features, embedded], dim=-1)
         return features
+
+    def _split(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if not self.linear_skip:
+            return features, None
+        width = self.hidden[-1]
+        return features[..., :width], features[..., width:]
 
     def _heads(self, features: torch.Tensor, slots: slice | list[int]) -> torch.Tensor:
         # features: (k, N, h) -> (k, N, D) with head slots[j] applied to features[j].
+        features, embedded = self._split(features)
         n_layers = len(self.head_weights)
         layers = zip(self.head_weights, self.head_biases, strict=True)
         for layer, (weight, bias) in enumerate(layers):
             features = torch.einsum("knh,koh->kno", features, weight[slots]) + bias[slots][:, None]
             if layer < n_layers - 1:
                 features = self._act(features)
+        if embedded is not None:
+            features = features + torch.einsum("kne,kde->knd", embedded, self.skip_weights[slots])
         return features
 
     def raw(self, points: torch.Tensor) -> torch.Tensor:
@@ -197,6 +255,59 @@ class GeneratorField(torch.nn.Module):
         if features.ndim == 2:
             features = features.expand(self.n_generators, *features.shape)
         return self._heads(features, slice(None))
+
+    def raw_all(self, points: torch.Tensor) -> torch.Tensor:
+        """Every unnormalised field at every point set: ``(S, N, D) -> (S, K, N, D)``.
+
+        Needed when each of ``S`` point sets (e.g. the ``K`` flows integrated together) must see
+        all fields, as in a linear recombination of the fields (Gram-Schmidt slots).
+        """
+        if not isinstance(points, torch.Tensor) or points.ndim != 3 or points.shape[-1] != self.dim:
+            raise ValueError(f"points must have shape (S, N, {self.dim}), got {_shape(points)}")
+        return self.heads_all(self._trunk(points))
+
+    def trunk(self, points: torch.Tensor) -> torch.Tensor:
+        """Shared trunk features ``(..., N, h)`` of points ``(..., N, D)``."""
+        return self._trunk(points)
+
+    def heads(self, features: torch.Tensor) -> torch.Tensor:
+        """Head ``k`` applied to ``features[k]``: ``(K, N, h) -> (K, N, D)``."""
+        return self._heads(features, slice(None))
+
+    def heads_earlier(self, features: torch.Tensor) -> torch.Tensor:
+        """Heads ``j < k`` on ``features[k]``: ``(K, N, h) -> (K, K, N, D)``, zeros for ``j >= k``.
+
+        What a lower-triangular recombination of the fields needs, at about a third of the
+        cost of :meth:`heads_all` for ``K = 4``.
+        """
+        k, n, _ = features.shape
+        out = features.new_zeros(k, k, n, self.dim)
+        for slot in range(1, k):
+            shared = features[slot].expand(slot, n, features.shape[-1])
+            out[slot, :slot] = self._heads(shared, slice(0, slot))
+        return out
+
+    def heads_all(self, features: torch.Tensor) -> torch.Tensor:
+        """Every head on every feature set: ``(S, N, h) -> (S, K, N, D)``."""
+        features, embedded = self._split(features)
+        s, n, _ = features.shape
+        k = self.n_generators
+        n_layers = len(self.head_weights)
+        layers = zip(self.head_weights, self.head_biases, strict=True)
+        for layer, (weight, bias) in enumerate(layers):
+            out = weight.shape[1]
+            if layer == 0:
+                # One wide matmul for all heads: (S, N, h) @ (h, K*out).
+                stacked = weight.reshape(k * out, -1).T
+                features = (features @ stacked).reshape(s, n, k, out).permute(0, 2, 1, 3)
+            else:
+                features = torch.einsum("sknh,koh->skno", features, weight)
+            features = features + bias[:, None]
+            if layer < n_layers - 1:
+                features = self._act(features)
+        if embedded is not None:
+            features = features + torch.einsum("sne,kde->sknd", embedded, self.skip_weights)
+        return features
 
     def norms(self, points: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
         """RMS norms ``(K,)`` of the raw fields over ``points`` (the normalisation constants)."""
@@ -265,7 +376,8 @@ class GeneratorField(torch.nn.Module):
         return (
             f"n_generators={self.n_generators}, dim={self.dim}, hidden={self.hidden}, "
             f"head_hidden={self.head_hidden}, activation={self.activation!r}, "
-            f"normalize={self.normalize}"
+            f"normalize={self.normalize}, periodic={self.periodic}, "
+            f"linear_skip={self.linear_skip}"
         )
 
 

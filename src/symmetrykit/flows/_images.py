@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,9 @@ __all__ = [
     "ImageValidity",
     "affine_fields",
     "affine_measure",
+    "ImageGenerators",
+    "field_validity",
+    "fit_image_generators",
     "flow_images",
     "pixel_grid",
     "train_classifier",
@@ -497,3 +500,238 @@ class ImageValidity:
             raise ValueError("the features are insensitive to every local translation of these "
                              "images (blank images?)")
         return (weight / total).reshape(height, width).numpy()
+
+
+class ImageGenerators:
+    """Pixel-coordinate generator fields learned by :func:`fit_image_generators`.
+
+    Attributes
+    ----------
+    field : GeneratorField
+        The trained network on ``[-1, 1]^2`` pixel coordinates ``(x, y)``.
+    grid : torch.Tensor, shape (H*W, 2)
+        The pixel grid (:func:`pixel_grid`).
+    weights : torch.Tensor, shape (H*W,)
+        Pixel weights of norms and inner products (the sensitivity map, or uniform).
+    scales : ndarray, shape (K,)
+        Weighted RMS norms of the raw fields over ``grid``; :meth:`evaluate` divides by them.
+    history : dict of ndarray
+        Per iteration: ``loss``, ``validity``, ``orthogonality``, ``lipschitz`` (slot sums) and
+        ``validity_per_slot`` (n, K).
+    n_iterations : int
+        Iterations actually run.
+    fit_time : float
+        Seconds spent learning.
+    """
+
+    def __init__(self, field, grid, weights, history, n_iterations, fit_time) -> None:
+        self.field = field
+        self.grid = grid
+        self.weights = weights
+        with torch.no_grad():
+            self.scales = field.norms(grid, weights).cpu().numpy().astype(np.float64)
+        self.history = history
+        self.n_iterations = int(n_iterations)
+        self.fit_time = float(fit_time)
+
+    @property
+    def n_generators(self) -> int:
+        return self.field.n_generators
+
+    def stacked_field(self) -> Callable[[torch.Tensor], torch.Tensor]:
+        """``points (K, N, 2) -> (K, N, 2)``: all unit fields (fixed scales), for flows."""
+        parameter = next(self.field.parameters())
+        scales = torch.as_tensor(self.scales, dtype=parameter.dtype, device=parameter.device)
+        return lambda points: self.field(points, scales=scales)
+
+    def evaluate(self, points) -> np.ndarray:
+        """Unit fields ``(K, N, 2)`` (float64) at ``points (N, 2)``."""
+        parameter = next(self.field.parameters())
+        points = torch.as_tensor(np.asarray(points, dtype=np.float64), dtype=parameter.dtype,
+                                 device=parameter.device)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise ValueError(f"points must have shape (N, 2), got {tuple(points.shape)}")
+        with torch.no_grad():
+            values = self.field.raw(points).cpu().numpy().astype(np.float64)
+        return values / self.scales[:, None, None]
+
+    def affine_measure(self) -> FieldSimilarity:
+        """:func:`affine_measure` of the learned fields on the pixel grid under the weights."""
+        return affine_measure(self.evaluate(self.grid.cpu().numpy()), self.grid,
+                              weights=self.weights)
+
+
+def field_validity(
+    validity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    images: torch.Tensor,
+    field_fn: Callable[[torch.Tensor], torch.Tensor],
+    s: float,
+    n_steps: int = 8,
+    stacked: int | None = None,
+) -> np.ndarray:
+    """Mean validity of images flowed by ``+s`` and ``-s`` along a field (or ``K`` stacked ones).
+
+    Parameters
+    ----------
+    validity : callable
+        ``(original, transformed) -> scores``, e.g. :class:`ImageValidity`.
+    images : torch.Tensor, shape (B, C, H, W)
+    field_fn, n_steps, stacked
+        As in :func:`flow_images`.
+    s : float
+        Flow time; both signs are scored.
+
+    Returns
+    -------
+    ndarray
+        Shape ``()`` for one field, ``(K,)`` with ``stacked=K``.
+    """
+    scores = []
+    with torch.no_grad():
+        for sign in (-1.0, 1.0):
+            moved = flow_images(images, field_fn, sign * float(s), n_steps=n_steps,
+                                stacked=stacked)
+            scores.append(validity(images, moved).mean(dim=-1))
+    return torch.stack(scores).mean(0).cpu().numpy().astype(np.float64)
+
+
+def fit_image_generators(
+    images: torch.Tensor,
+    validity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    n_generators: int = 8,
+    hidden: Sequence[int] = (64, 64),
+    n_iterations: int = 2000,
+    batch_size: int = 24,
+    s_range: float = 0.4,
+    lr: float = 1e-3,
+    n_steps: int = 4,
+    orthogonality_weight: float = 10.0,
+    lipschitz_weight: float = 10.0,
+    lipschitz_tau: float = 0.5,
+    weights: torch.Tensor | np.ndarray | None = None,
+    max_seconds: float | None = None,
+    random_state: Any = None,
+    progress: Any = None,
+) -> ImageGenerators:
+    """Learn ``K`` pixel-coordinate symmetry generators of images (spec §1.7, §2(a), §3).
+
+    Each iteration draws ``batch_size`` images, one flow time ``s ~ U(-s_range, s_range)``, flows
+    the pixel grid along every field with RK4 (fields normalised by their weighted RMS norm over
+    the grid, kept fixed along the flow: the autonomous "cleaner variant" of spec §1.4), warps the
+    images and minimises ``sum_k validity_k + w_orth * sum_k orth_k + w_lips * sum_k lips_k``
+    (sequential orthogonality under ``weights``; Lipschitz hinge with ``tau`` between neighbouring
+    pixels) with Adam.
+
+    Parameters
+    ----------
+    images : torch.Tensor, shape (n, C, H, W)
+        Training images (intensities in ``[0, 1]``).
+    validity : callable
+        ``(original (B, C, H, W), transformed (K, B, C, H, W)) -> (K, B)`` scores, lower is more
+        valid, differentiable in ``transformed``: usually :class:`ImageValidity`.
+    n_generators : int, default 8
+    hidden : sequence of int, default (64, 64)
+        Trunk widths of the :class:`GeneratorField` (the paper: 256).
+    n_iterations : int, default 2000
+    batch_size : int, default 24
+    s_range : float, default 0.4
+    lr : float, default 1e-3
+    n_steps : int, default 4
+        RK4 steps per flow.
+    orthogonality_weight, lipschitz_weight : float, default 10
+    lipschitz_tau : float, default 0.5
+    weights : array_like, shape (H, W) or (H*W,), optional
+        Pixel weight map (e.g. :meth:`ImageValidity.sensitivity_map`); uniform when omitted.
+    max_seconds : float, optional
+        Stop earlier once this much time was spent (at least one iteration is run).
+    random_state : None, int or torch.Generator
+        Initial weights, batches and flow times.
+    progress : str, ProgressMeter or None
+        See :func:`symmetrykit.progress.make_progress`.
+
+    Returns
+    -------
+    ImageGenerators
+    """
+    import time
+
+    from ..progress import make_progress
+    from ._fields import GeneratorField
+    from ._regularizers import lipschitz_penalty, orthogonality_penalty
+
+    _check_images(images)
+    for name, value in (("n_generators", n_generators), ("n_iterations", n_iterations),
+                        ("batch_size", batch_size), ("n_steps", n_steps)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    for name, value in (("s_range", s_range), ("lr", lr), ("lipschitz_tau", lipschitz_tau)):
+        if not float(value) > 0:
+            raise ValueError(f"{name} must be positive, got {value!r}")
+    if max_seconds is not None and not float(max_seconds) > 0:
+        raise ValueError(f"max_seconds must be positive or None, got {max_seconds!r}")
+    if not callable(validity):
+        raise ValueError("validity must be a callable (original, transformed) -> scores")
+    height, width = images.shape[-2:]
+    grid = pixel_grid(height, width, dtype=images.dtype, device=images.device)
+    if weights is None:
+        weights = torch.ones(height * width, dtype=images.dtype, device=images.device)
+    weights = torch.as_tensor(np.asarray(weights, dtype=np.float64).reshape(-1)
+                              if not isinstance(weights, torch.Tensor) else weights.reshape(-1),
+                              dtype=images.dtype, device=images.device)
+    if weights.shape != (height * width,):
+        raise ValueError(f"weights must have {height * width} entries, got {weights.shape[0]}")
+    if bool((weights < 0).any()) or not float(weights.sum()) > 0:
+        raise ValueError("weights must be non-negative with a positive sum")
+
+    start = time.perf_counter()
+    generator = _torch_generator(random_state)
+    k = int(n_generators)
+    model = GeneratorField(k, 2, hidden=tuple(hidden), generator=generator, dtype=images.dtype,
+                           device=images.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=float(lr))
+    stacked_grid = grid.expand(k, *grid.shape)
+    names = ("loss", "validity", "orthogonality", "lipschitz")
+    # Lists, not preallocated arrays: with max_seconds, n_iterations may be a loose cap.
+    logged: dict[str, list[Any]] = {name: [] for name in (*names, "validity_per_slot")}
+    meter = make_progress(progress)
+    meter.start(int(n_iterations), "image generators")
+    done = 0
+    try:
+        for iteration in range(int(n_iterations)):
+            if (max_seconds is not None and iteration > 0
+                    and time.perf_counter() - start >= float(max_seconds)):
+                break
+            index = torch.randint(0, images.shape[0], (int(batch_size),), generator=generator)
+            batch = images[index.to(images.device)]
+            s = (2 * torch.rand((), generator=generator) - 1) * float(s_range)
+            raw = model.raw(grid)
+            # Weighted norms over the reference grid, reused along the flow, not detached.
+            scales = torch.sqrt((weights * (raw**2).sum(-1)).sum(-1) / weights.sum())
+            unit = raw / scales[:, None, None]
+            moved = flow(lambda p, scales=scales: model(p, scales=scales), stacked_grid,
+                         s.to(images), n_steps=int(n_steps))
+            scores = validity(batch, warp_images(batch, moved))  # (K, B)
+            loss_sym = scores.mean(dim=1)
+            loss_orth = orthogonality_penalty(unit, weights)
+            loss_lips = lipschitz_penalty(unit.reshape(k, height, width, 2),
+                                          tau=float(lipschitz_tau), axes=(0, 1), reduction="sum")
+            loss = (loss_sym.sum() + float(orthogonality_weight) * loss_orth.sum()
+                    + float(lipschitz_weight) * loss_lips.sum())
+            if not bool(torch.isfinite(loss)):
+                raise FloatingPointError(f"loss became {float(loss)} at iteration {iteration}")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            logged["loss"].append(float(loss.detach()))
+            logged["validity"].append(float(loss_sym.detach().sum()))
+            logged["orthogonality"].append(float(loss_orth.detach().sum()))
+            logged["lipschitz"].append(float(loss_lips.detach().sum()))
+            logged["validity_per_slot"].append(loss_sym.detach().cpu().numpy())
+            done = iteration + 1
+            meter.update(1, loss=logged["loss"][-1])
+    finally:
+        meter.close()
+    history = {name: np.asarray(logged[name], dtype=np.float64) for name in names}
+    history["validity_per_slot"] = np.asarray(logged["validity_per_slot"],
+                                              dtype=np.float64).reshape(done, k)
+    return ImageGenerators(model, grid, weights, history, done, time.perf_counter() - start)
