@@ -68,6 +68,7 @@ def test_default_directory_and_overwrite(tmp_path: Path, capsys) -> None:
         (["--data", "kdv", "--hidden", "a,b"], "--hidden must be"),
         (["--data", "kdv", "--iterations", "0"], "--iterations must be a positive integer"),
         (["--data", "kdv", "--lr", "-1"], "--lr must be positive"),
+        (["--data", "kdv", "--s-range", "0"], "--s-range must be positive"),
         (["--data", "kdv", "--device", "tpu"], "--device must be"),
     ],
 )
