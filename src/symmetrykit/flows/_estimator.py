@@ -146,8 +146,9 @@ class PDEValidity:
         )
 
     def __call__(self, points: torch.Tensor) -> torch.Tensor:
-        residual = self.residual.pointwise(self.physical(points)).abs()
-        residual = torch.nan_to_num(residual, nan=1e12, posinf=1e12).clamp_max(1e12)
+        from ._pde_validity import capped_abs
+
+        residual = capped_abs(self.residual.pointwise(self.physical(points)))
         if self.patched:
             residual = residual[:, :, self.margin : residual.shape[2] - self.margin]
         floor = self.residual.floor if self.residual.floor > 0 else 1e-30

@@ -185,6 +185,12 @@ class _SubStencilFit:
         return out
 
 
+def capped_abs(residual: torch.Tensor) -> torch.Tensor:
+    """``|residual|`` with non-finite or huge values (folded grids) set to the worst score."""
+    residual = torch.nan_to_num(residual.abs(), nan=_RESIDUAL_CAP, posinf=_RESIDUAL_CAP)
+    return residual.clamp_max(_RESIDUAL_CAP)
+
+
 def _index_difference(f: torch.Tensor, axis: int, order: int, period: float | None = None):
     """Central difference of ``f`` along an index axis, spacing 1, accuracy ``order`` (2 or 4).
 
@@ -481,10 +487,7 @@ class PDEResidual(torch.nn.Module):
         -------
         torch.Tensor, shape (B,)
         """
-        residual = self.pointwise(points).abs()
-        # Non-finite or huge residuals (folded grids) count as the worst score, not as NaN.
-        residual = torch.nan_to_num(residual, nan=_RESIDUAL_CAP, posinf=_RESIDUAL_CAP)
-        residual = residual.clamp_max(_RESIDUAL_CAP)
+        residual = capped_abs(self.pointwise(points))
         floor = self.floor if self.floor > 0 else torch.finfo(residual.dtype).tiny
         residual = residual.clamp_min(floor)
         if self.reduction == "mean_log":
