@@ -58,15 +58,16 @@ def run_cell(name: str, seed: int, params: dict, n_samples: int, dim: int | None
     phi_cos = sk.metrics.representation_similarity(lens.group_convolution_, ds.transform,
                                                    cyclic=ds.cyclic)
     cos2 = sk.metrics.generator_similarity(lens.generator_, ds.generator @ ds.generator)
-    cos_warm, warm_used = None, False
-    if lens.warm_start_ is not None:
-        warm_used = lens.warm_start_.converged
+    cos_warm, start = None, "random"
+    if lens.warm_start_ is not None:  # the warm start of the kept run
+        start = lens.warm_start_.source
         pad, dim_ = lens.padding_, ds.dim
         crop = lens.warm_start_.padded_generator[pad:pad + dim_, pad:pad + dim_]
         cos_warm = sk.metrics.generator_similarity(crop, ds.generator)
     return {"dataset": name, "dim": ds.dim, "seed": seed, "cos": cos, "cos_G2": cos2,
-            "cos_warm_start": cos_warm, "warm_start_used": warm_used,
-            "best_restart": lens.best_restart_,
+            "cos_warm_start": cos_warm, "kept_start": start,
+            "warm_starts": [w.source for w in lens.warm_starts_],
+            "restart_losses": lens.restart_losses_, "best_restart": lens.best_restart_,
             "phi_cos": phi_cos, "wall_s": wall, "cpu_s": cpu, "steps": lens.n_steps,
             "restarts": lens.n_restarts, "filter_argmax": int(np.argmax(np.abs(lens.filter_)))}
 
@@ -80,9 +81,10 @@ def summarise(rows: list[dict]) -> list[dict]:
         cos = np.array([r["cos"] for r in group])
         phi = np.array([r["phi_cos"] for r in group])
         warm = [r["cos_warm_start"] for r in group if r.get("cos_warm_start") is not None]
+        kept = sorted({r.get("kept_start", "?") for r in group})
         summary.append({"dataset": name, "dim": group[0]["dim"], "n_seeds": len(group),
                         "cos_warm_start_mean": float(np.mean(warm)) if warm else None,
-                        "warm_start_used": sum(bool(r.get("warm_start_used")) for r in group),
+                        "kept_starts": kept,
                         "cos_mean": cos.mean(), "cos_std": cos.std(), "cos_min": cos.min(),
                         "phi_cos_mean": phi.mean(), "wall_s_mean": np.mean(
                             [r["wall_s"] for r in group]),
@@ -90,11 +92,9 @@ def summarise(rows: list[dict]) -> list[dict]:
     return summary
 
 
-def _warm_cell(cos: float | None, unused: int) -> str:
-    if cos is None:
-        return "–"
-    note = f" (unused in {unused}: did not converge)" if unused else ""
-    return f"{cos:.3f}{note}"
+def _warm_cell(cos: float | None, kept: list[str]) -> str:
+    starts = "/".join(kept)
+    return starts if cos is None else f"{cos:.3f} ({starts})"
 
 
 def markdown(summary: list[dict], meta: dict) -> str:
@@ -102,7 +102,7 @@ def markdown(summary: list[dict], meta: dict) -> str:
         f"Measured {meta['date']} on {meta['machine']} (commit {meta['commit'] or 'unknown'}), "
         f"parameters {json.dumps(meta['params'])}, {meta['n_samples']} samples.",
         "",
-        "| data set | dim | seeds | cos(G, G_true) mean ± std (min) | warm start alone "
+        "| data set | dim | seeds | cos(G, G_true) mean ± std (min) | kept start alone (which) "
         "| cos(Φ, ±Qᵀ) | wall s | CPU s |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -111,7 +111,7 @@ def markdown(summary: list[dict], meta: dict) -> str:
         lines.append(
             f"| {s['dataset']} | {s['dim']} | {s['n_seeds']} | {s['cos_mean']:.3f} ± "
             f"{s['cos_std']:.3f} ({s['cos_min']:.3f}) | "
-            f"{_warm_cell(warm, s['n_seeds'] - s['warm_start_used'])}"
+            f"{_warm_cell(warm, s['kept_starts'])}"
             f" | {s['phi_cos_mean']:.3f} | "
             f"{s['wall_s_mean']:.0f} | {s['cpu_s_mean']:.0f} |")
     return "\n".join(lines)

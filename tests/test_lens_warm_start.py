@@ -54,8 +54,8 @@ def test_skew_logarithm_inverts_expm(seed):
     padded = np.eye(15)
     padded[3:12, 3:12] = cycle
     np.testing.assert_allclose(expm(skew_logarithm(padded)), padded, atol=1e-12)
-    with pytest.raises(ValueError, match="−1"):
-        skew_logarithm(np.diag([1.0, -1.0, -1.0]))
+    with pytest.raises(ValueError, match="determinant"):
+        skew_logarithm(np.diag([1.0, 1.0, -1.0]))
 
 
 def test_seriate_small_inputs():
@@ -103,12 +103,51 @@ def test_warm_started_fit_keeps_the_shift_and_a_delta_filter():
     assert lens.history_["model_lr"][0] == pytest.approx(lens.warm_model_lr)
 
 
-def test_an_unconverged_warm_start_is_not_used():
+def test_smooth_signals_are_warm_started_from_their_coordinates():
     ds = sk.datasets.local_signals(n_samples=20_000, dim=7, signal="legendre", random_state=0)
-    lens = SymmetryLens(n_steps=5, warmup_steps=1, batch_size=140, progress="none",
+    params = {"n_steps": 5, "warmup_steps": 1, "batch_size": 140, "progress": "none",
+              "random_state": 0}
+    lens = SymmetryLens(**params).fit(ds.X)
+    # The fourth-moment rotation does not converge on smooth data and is not used ...
+    assert [w.source for w in lens.warm_starts_] == ["coordinates"]
+    assert lens.warm_start_ is lens.warm_starts_[0] and lens.warm_start_.converged
+    assert sk.generator_similarity(lens.generator_, ds.generator) > 0.99
+    # ... and without the coordinates candidate the run starts at random, with the curriculum.
+    lens = SymmetryLens(warm_bases=("rotation",), **params).fit(ds.X)
+    assert lens.warm_starts_ == [] and lens.warm_start_ is None
+    assert lens.history_["tau"][0] < 1.0
+
+
+@pytest.mark.parametrize("symmetry", ["translation", "permuted"])
+def test_coordinates_candidate_orders_smooth_scrambled_pixels(symmetry):
+    ds = sk.datasets.local_signals(n_samples=20_000, dim=9, signal="legendre",
+                                   symmetry=symmetry, random_state=0)
+    warm = warm_start(ds.X, 9, np.random.default_rng(0), basis="coordinates")
+    assert warm.source == "coordinates" and warm.converged and warm.iterations == 0
+    assert sorted(np.abs(warm.basis).argmax(axis=0)) == list(range(9))  # a signed permutation
+    assert sk.generator_similarity(warm.padded_generator[9:18, 9:18], ds.generator) > 0.999
+    # The fourth-moment rotation misses smooth pixels: its neighbours barely correlate.
+    rotated = warm_start(ds.X, 9, np.random.default_rng(0))
+    assert rotated.source == "rotation" and rotated.chain_similarity < 0.5 * warm.chain_similarity
+
+
+def test_coordinates_candidate_handles_a_constant_coordinate():
+    ds = sk.datasets.local_signals(n_samples=5_000, dim=7, signal="legendre", random_state=0)
+    X = np.hstack([ds.X, np.zeros((5_000, 1))])
+    warm = warm_start(X, 8, np.random.default_rng(0), basis="coordinates")
+    assert np.all(np.isfinite(warm.skew)) and warm.basis.shape == (8, 8)
+    with pytest.raises(ValueError, match="basis"):
+        warm_start(X, 8, np.random.default_rng(0), basis="pixels")
+
+
+def test_identical_warm_starts_are_refined_once():
+    ds = sk.datasets.local_signals(n_samples=5_000, dim=7, symmetry="translation",
+                                   random_state=0)
+    lens = SymmetryLens(n_steps=5, warmup_steps=1, batch_size=700, progress="none",
                         random_state=0).fit(ds.X)
-    assert not lens.warm_start_.converged  # smooth data: no sparse basis
-    assert lens.history_["tau"][0] < 1.0  # the run started at random, with the curriculum
+    # Sparse pixels: the rotation and the coordinates give the same shift.
+    assert [w.source for w in lens.warm_starts_] == ["rotation"]
+    assert len(lens.restart_losses_) == 1
 
 
 def test_random_init_has_no_warm_start_and_warm_restarts_compete():
@@ -123,7 +162,12 @@ def test_random_init_has_no_warm_start_and_warm_restarts_compete():
 
 
 @pytest.mark.parametrize(("params", "match"), [({"init": "pca"}, "init"),
-                                               ({"warm_model_lr": 0.0}, "warm_model_lr")])
+                                               ({"warm_model_lr": 0.0}, "warm_model_lr"),
+                                               ({"warm_bases": "rotation"}, "warm_bases"),
+                                               ({"warm_bases": ()}, "warm_bases"),
+                                               ({"warm_bases": ("pixels",)}, "warm_bases"),
+                                               ({"warm_bases": ("rotation",) * 2},
+                                                "warm_bases")])
 def test_bad_init_parameters(params, match):
     with pytest.raises(ValueError, match=match):
         SymmetryLens(**params).fit(np.ones((100, 5)) + np.arange(5))
@@ -139,6 +183,46 @@ def test_warm_start_survives_save_and_load(tmp_path):
                                       getattr(lens.warm_start_, key))
     assert loaded.warm_start_.cyclic == lens.warm_start_.cyclic
     assert loaded.warm_start_.converged == lens.warm_start_.converged
+    assert loaded.warm_start_.source == lens.warm_start_.source
+    assert loaded.warm_starts_ == [loaded.warm_start_]
     random = SymmetryLens(init="random", n_steps=5, warmup_steps=1, batch_size=100,
                           progress="none", random_state=0).fit(ds.X)
     assert SymmetryLens.load(random.save(tmp_path / "random")).warm_start_ is None
+
+
+def _even_data(dim: int, symmetry: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sparse bumps in an even dimension (the built-in sets are odd): samples, true generator."""
+    rng = np.random.default_rng(0)
+    if symmetry == "translation":
+        X = sk.datasets.local_signals(n_samples=10_000, dim=dim + 1, random_state=0).X[:, :dim]
+        return X, sk.lie.shift(dim)
+    # Up to five narrow bumps per sample at uniform positions on the circle.
+    centres = rng.uniform(0, dim, (10_000, 5, 1))
+    distance = np.abs(np.arange(dim) - centres)
+    distance = np.minimum(distance, dim - distance)
+    amplitude = rng.uniform(0.5, 1.5, (10_000, 5, 1)) * (rng.random((10_000, 5, 1)) < 0.5)
+    X = (amplitude * np.exp(-0.5 * distance**2 / 0.5**2)).sum(axis=1)
+    return X + 0.05 * rng.standard_normal(X.shape), np.roll(np.eye(dim), 1, axis=1)
+
+
+@pytest.mark.parametrize(("dim", "padding", "symmetry"),
+                         [(8, 8, "translation"), (8, 3, "translation"), (6, 6, "circulant"),
+                          (6, 0, "circulant")])
+def test_warm_start_in_even_dimensions(dim, padding, symmetry):
+    # Even cycles are odd permutations; the warm start must still be exp of a skew matrix.
+    X, generator = _even_data(dim, symmetry)
+    warm = warm_start(X, padding, np.random.default_rng(0))
+    assert warm.cyclic == (symmetry == "circulant")
+    np.testing.assert_allclose(expm(warm.skew), warm.padded_generator, atol=1e-10)
+    crop = warm.padded_generator[padding:padding + dim, padding:padding + dim]
+    if padding:
+        assert sk.generator_similarity(crop, generator) > 0.97
+    else:  # no room outside the window: the cycle's wrap-around entry carries the sign flip
+        assert sk.generator_similarity(crop, generator) > (dim - 2) / dim - 0.03
+
+
+def test_skew_logarithm_pairs_half_turns_and_refuses_reflections():
+    half_turns = np.diag([-1.0, -1.0, 1.0])
+    np.testing.assert_allclose(expm(skew_logarithm(half_turns)), half_turns, atol=1e-12)
+    with pytest.raises(ValueError, match="determinant"):
+        skew_logarithm(np.diag([-1.0, 1.0, 1.0]))

@@ -12,12 +12,13 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from .._validation import as_samples
+from ..metrics import generator_similarity
 from ..progress import make_progress
 from . import _losses as losses
 from ._checkpoint import Checkpoint, data_fingerprint
 from ._density import ConditionalMixture, MarginalMixture
 from ._lifting import group_convolution, orthogonal_from_parameters, transport_filter
-from ._warm_start import warm_start
+from ._warm_start import WARM_BASES, WarmStart, warm_start
 
 __all__ = ["SymmetryLens"]
 
@@ -92,14 +93,14 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         6 of 6 runs (seeds 0–4, two filter initialisations) ended at cos ≥ 0.98.
     init
         ``"random"`` (the paper's): ``A ~ N(0, init_scale²)``, i.e. ``G ≈ I``. ``"warm"``: the
-        first run starts from a closed-form estimate of the generator (a fourth-moment-maximising
-        rotation, ordered along the most correlated path; see ``symmetrykit.lens.warm_start``)
-        and any further restarts start at random, so the warm start has to beat them on the
-        unsupervised loss to be kept. It needs no ground truth. It is exact to cos ≈ 0.999 in
-        about a second for sparse (spiky) local signals at N = 33, where random starts do not
-        converge in a CPU budget; for smooth signals it is poor and the random restarts decide.
-        If the rotation does not converge (smooth data), the warm start is not used and the
-        first run starts at random too (``warm_start_.converged`` records this).
+        first runs start from closed-form estimates of the generator, one per candidate basis in
+        ``warm_bases`` (see ``symmetrykit.lens.warm_start``), and any further restarts start at
+        random; the run with the lowest unsupervised loss is kept, so every warm start has to
+        earn its place. No ground truth is used. The fourth-moment rotation is exact to
+        cos ≈ 0.999 in about a second for sparse (spiky) local signals at N = 33, where random
+        starts do not converge in a CPU budget; for smooth signals it does not converge and is
+        not used. The coordinates candidate is exact for any signals given in a local basis up
+        to order and signs (pixels, scrambled pixels), smooth ones included.
         A warm-started run is a *refinement*: it uses ``warm_model_lr``, the full rank (``τ = 1``)
         from the first step, no resolution ramp and no filter noise (curriculum, ramp and noise
         exist to break the symmetry of ``G ≈ I`` and a zero filter, which a warm start does not
@@ -107,10 +108,18 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         from cos 0.999 to 0.88–0.94).
     warm_model_lr
         Model learning rate of a warm-started run (1e-3; 1e-2 drifts to cos 0.97 at N = 33).
+    warm_bases
+        Candidate bases of the warm start, in order: ``"rotation"`` (fourth-moment rotation)
+        and/or ``"coordinates"`` (the data's own coordinates). A candidate is used if it is
+        usable (the rotation converged) and its generator is not the same as an earlier one's
+        (``|cos| ≥ 0.99``; for sparse signals in a pixel basis both candidates find the same
+        shift, which is then refined only once).
     n_restarts
         Independent runs from different initialisations; the one with the lowest
         unsupervised loss (evaluated with its own density estimators at the end of the
-        curriculum) is kept. The ground truth is never consulted.
+        curriculum) is kept. The ground truth is never consulted. With ``init="warm"`` there is
+        at least one run per used warm start (``warm_starts_``); runs beyond them start at
+        random.
     checkpoint
         Directory for atomic checkpoints (``None``: none). If it already holds a checkpoint of
         the same fit (same data, same parameters) the fit resumes from it and ends with exactly
@@ -139,6 +148,14 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         ``Φ``; ``transform(X) = X @ Φ.T``.
     history_ : dict of lists
         Every loss term, ``τ`` and learning rate at each logged step (plus monitor values).
+    warm_starts_ : list of WarmStart
+        The warm-start candidates that were refined, in run order (``init="warm"``; empty
+        otherwise). :meth:`save` keeps only the kept run's, so after :meth:`load` this list
+        holds ``warm_start_`` alone.
+    warm_start_ : WarmStart or None
+        The warm start of the kept run (``None`` if the kept run started at random).
+    restart_losses_, best_restart_
+        Final unsupervised loss of every run and the index of the kept one.
     n_features_in_ : int
     """
 
@@ -164,6 +181,7 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         recenter_at: tuple[float, ...] = (),
         init: str = "warm",
         warm_model_lr: float = 1e-3,
+        warm_bases: tuple[str, ...] = ("rotation", "coordinates"),
         n_restarts: int = 1,
         filter_init: str = "zeros",
         resolution_ramp: float = 0.5,
@@ -194,6 +212,7 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         self.recenter_at = recenter_at
         self.init = init
         self.warm_model_lr = warm_model_lr
+        self.warm_bases = warm_bases
         self.n_restarts = n_restarts
         self.filter_init = filter_init
         self.resolution_ramp = resolution_ramp
@@ -233,6 +252,11 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
         if self.init not in ("random", "warm"):
             raise ValueError(f"init must be 'random' or 'warm', got {self.init!r}")
+        bases = self.warm_bases
+        if (isinstance(bases, str) or not isinstance(bases, (tuple, list)) or not bases
+                or any(b not in WARM_BASES for b in bases) or len(set(bases)) != len(bases)):
+            raise ValueError(f"warm_bases must be a non-empty sequence of distinct names from "
+                             f"{', '.join(map(repr, WARM_BASES))}, got {bases!r}")
         if self.filter_init not in ("pca", "zeros"):
             raise ValueError(f"filter_init must be 'pca' or 'zeros', got {self.filter_init!r}")
         if self.padding is not None and (not is_int(self.padding) or self.padding < 0):
@@ -280,10 +304,13 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
 
         cpu0, wall0 = time.process_time(), time.perf_counter()
         padding = dim if self.padding is None else int(self.padding)
-        self.warm_start_ = None
+        self.warm_starts_ = []
         if self.init == "warm":
             rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=gen)))
-            self.warm_start_ = warm_start(X, padding, rng)
+            self.warm_starts_ = _distinct_warm_starts(
+                [warm_start(X, padding, rng, basis=basis) for basis in self.warm_bases],
+                padding, dim)
+        n_runs = max(self.n_restarts, len(self.warm_starts_))
         store = saved = None
         if self.checkpoint is not None:
             store = Checkpoint(self.checkpoint, self.get_params(), data_fingerprint(X))
@@ -310,15 +337,15 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
 
         meter = make_progress(self.progress)
         per_run = self.warmup_steps + self.n_steps
-        meter.start(self.n_restarts * per_run, "SymmetryLens")
+        meter.start(n_runs * per_run, "SymmetryLens")
         meter.update(len(runs) * per_run
                      + (resume[1] + self.warmup_steps if resume is not None else 0))
         try:
-            for restart in range(len(runs), self.n_restarts):
+            for restart in range(len(runs), n_runs):
                 start, f0 = None, filter_start
-                if self.warm_start_ is not None and self.warm_start_.converged and restart == 0:
-                    start = torch.as_tensor(self.warm_start_.skew)
-                    f0 = torch.as_tensor(self.warm_start_.filter)
+                if restart < len(self.warm_starts_):
+                    start = torch.as_tensor(self.warm_starts_[restart].skew)
+                    f0 = torch.as_tensor(self.warm_starts_[restart].filter)
                 run = self._fit_single(data, f0, gen, monitor, meter, restart, padding, start,
                                        resume=resume, save=save if store else None)
                 resume = None
@@ -344,6 +371,8 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         self.history_ = best["history"]
         self.restart_losses_ = [r["final_loss"] for r in runs]
         self.best_restart_ = best_index
+        self.warm_start_ = (self.warm_starts_[best_index]
+                            if best_index < len(self.warm_starts_) else None)
         self.n_features_in_ = dim
         self.fit_time_ = {"wall_s": time.perf_counter() - wall0,
                           "cpu_s": time.process_time() - cpu0}
@@ -549,3 +578,18 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         from ._io import load_lens
 
         return load_lens(path)
+
+
+def _distinct_warm_starts(candidates: list[WarmStart], padding: int, dim: int
+                          ) -> list[WarmStart]:
+    """The usable candidates (converged rotations) whose generators differ from earlier ones."""
+    kept: list[WarmStart] = []
+    for candidate in candidates:
+        if not candidate.converged:
+            continue
+        crop = candidate.padded_generator[padding:padding + dim, padding:padding + dim]
+        if all(abs(generator_similarity(
+                crop, other.padded_generator[padding:padding + dim, padding:padding + dim]))
+               < 0.99 for other in kept):
+            kept.append(candidate)
+    return kept

@@ -163,7 +163,8 @@ def save_lens(
     if warm is not None:
         config["warm_start"] = {"cyclic": warm.cyclic, "chain_similarity": warm.chain_similarity,
                                 "closure_similarity": warm.closure_similarity,
-                                "iterations": warm.iterations, "converged": warm.converged}
+                                "iterations": warm.iterations, "converged": warm.converged,
+                                "source": warm.source}
     run = RunDirectory.create(path, config, overwrite=overwrite)
     run.save_arrays(**arrays)
     run.save_metrics(all_metrics)
@@ -281,6 +282,7 @@ def load_lens(path: str | os.PathLike[str]) -> SymmetryLens:
     if isinstance(config.get("best_restart"), int):
         lens.best_restart_ = config["best_restart"]
     lens.warm_start_ = _load_warm_start(run.path, config, arrays, dim, size)
+    lens.warm_starts_ = [] if lens.warm_start_ is None else [lens.warm_start_]
     try:
         saved_metrics = run.load_metrics()
     except (OSError, ValueError):
@@ -310,6 +312,8 @@ def _load_warm_start(path: Any, config: Mapping, arrays: Mapping, dim: int, size
                          chain_similarity=float(info["chain_similarity"]),
                          closure_similarity=float(info["closure_similarity"]),
                          iterations=int(info["iterations"]),
-                         converged=bool(info["converged"]))
+                         converged=bool(info["converged"]),
+                         # Runs saved before the coordinates candidate existed used the rotation.
+                         source=str(info.get("source", "rotation")))
     except (KeyError, TypeError, ValueError) as error:
         raise _not_a_lens(path, f"config.json: bad 'warm_start' entry ({error})") from None
