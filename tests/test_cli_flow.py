@@ -90,3 +90,10 @@ def test_mnist_tiny_run(tmp_path: Path, capsys) -> None:
     assert len(affine["affine_field_validity"]) == 6
     for name in ("affine.md", "field.json", "arrays.npz", "figures/generators.png"):
         assert (out / name).is_file(), name
+
+
+def test_checkpoint_option_reaches_the_fit(tmp_path: Path) -> None:
+    out, ckpt = tmp_path / "run", tmp_path / "ckpt"
+    assert main(["flow-discover", "--data", "kdv", "--out", str(out), "--checkpoint", str(ckpt),
+                 *TINY]) == 0
+    assert load_flow(out).checkpoint == str(ckpt)

@@ -169,3 +169,54 @@ def test_pde_smoke(periodic_mode, residual_method):
     seam = np.array([[0.0, 0.3, 0.1], [1.0 - 1e-7, 0.3, 0.1]])
     values = model.evaluate(seam)
     np.testing.assert_allclose(values[:, 0], values[:, 1], atol=1e-4)
+
+
+class Interrupted(Exception):
+    pass
+
+
+class CountingDefect:
+    """``polygon_defect`` that counts its calls (one per iteration) and can fail at one."""
+
+    def __init__(self, fail_at: int | None = None):
+        self.calls, self.fail_at = 0, fail_at
+
+    def __call__(self, points):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise Interrupted
+        return polygon_defect(points)
+
+
+def test_an_interrupted_fit_resumes_to_the_uninterrupted_result(tmp_path):
+    data = polygons(6)
+    params = dict(n_generators=2, hidden=(8,), n_iterations=10, batch_size=2, lr=1e-2,
+                  lr_decay_at=0.5, random_state=4, checkpoint_every=3)
+    reference = GeneratorFlow(validity=CountingDefect(), **params).fit(data)
+    path = tmp_path / "ckpt"
+    with pytest.raises(Interrupted):  # iteration 7 fails; iterations 0-5 are checkpointed
+        GeneratorFlow(validity=CountingDefect(fail_at=8), checkpoint=path, **params).fit(data)
+    assert (path / "checkpoint.npz").is_file()
+    counted = CountingDefect()
+    resumed = GeneratorFlow(validity=counted, checkpoint=path, **params).fit(data)
+    assert counted.calls == 10 - 6  # it continued, it did not start again
+    for name, values in reference.history_.items():
+        np.testing.assert_array_equal(resumed.history_[name], values)
+    points = data.reshape(-1, 2)
+    np.testing.assert_array_equal(resumed.evaluate(points), reference.evaluate(points))
+    np.testing.assert_array_equal(resumed.mixing_, reference.mixing_)
+
+
+def test_a_checkpoint_of_another_fit_is_refused(tmp_path):
+    data = polygons(6)
+    params = dict(n_generators=1, hidden=(4,), n_iterations=4, batch_size=2,
+                  validity=polygon_defect, checkpoint_every=2, checkpoint=tmp_path / "c")
+    GeneratorFlow(random_state=0, **params).fit(data)
+    before = (tmp_path / "c" / "checkpoint.npz").read_bytes()
+    with pytest.raises(ValueError, match="different parameters"):
+        GeneratorFlow(random_state=1, **params).fit(data)
+    with pytest.raises(ValueError, match="different data"):
+        GeneratorFlow(random_state=0, **params).fit(polygons(6, seed=1))
+    with pytest.raises(ValueError, match="integer random_state"):
+        GeneratorFlow(random_state=None, **params).fit(data)
+    assert (tmp_path / "c" / "checkpoint.npz").read_bytes() == before

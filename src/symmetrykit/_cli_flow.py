@@ -112,6 +112,8 @@ def _run_pde(args: argparse.Namespace, name: str, out: Path, config: dict[str, A
     options: dict[str, Any] = {}
     if args.lr is not None:
         options["lr"] = args.lr
+    if args.checkpoint is not None:
+        options["checkpoint"] = args.checkpoint
     flow = GeneratorFlow(n_generators=config["n_generators"], hidden=config["hidden"],
                          n_iterations=config["iterations"], batch_size=config["batch_size"],
                          patch_shape=config["patch"], s_range=config["s_range"],
@@ -351,6 +353,9 @@ def add_flow_parser(commands: Any) -> None:
                      help="run directory (default runs/flow-<data>-seed<S>)")
     sub.add_argument("--overwrite", action="store_true",
                      help="replace the files of an existing run directory")
+    sub.add_argument("--checkpoint", default=None, metavar="DIR",
+                     help="PDEs: checkpoint the fit in DIR every 100 iterations; running the "
+                          "same command again resumes it (a checkpoint of another fit is refused)")
     sub.add_argument("--device", default="cpu", help="cpu (default) or cuda (PDEs only)")
     sub.add_argument("--progress", choices=_PROGRESS_CHOICES, default="auto",
                      help="progress display (default auto: a bar on a terminal)")

@@ -20,6 +20,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._checkpoint import (
+    Checkpoint,
+    data_fingerprint,
+    flatten_module,
+    flatten_optimizer,
+    restore_module,
+    restore_optimizer,
+)
 from ..progress import make_progress
 from ._fields import GeneratorField, flow
 from ._regularizers import lipschitz_penalty, orthogonality_penalty, sobolev_penalty
@@ -30,6 +38,7 @@ __all__ = ["GeneratorFlow", "PDEValidity", "pde_points", "pde_reference_fields"]
 _BLEND_WIDTH = 0.2
 # Points used for the final normalisation constants of the learned fields.
 _SCALE_POINTS = 65536
+_CHECKPOINT_KIND = "generatorflow-checkpoint"
 
 
 def _is_pde_dataset(data: Any) -> bool:
@@ -249,6 +258,14 @@ class GeneratorFlow:
     device : str, default "cpu"
     progress : str, ProgressMeter or None
         Progress display (see :func:`symmetrykit.progress.make_progress`); silent by default.
+    checkpoint : path or None
+        Directory for atomic checkpoints (``None``: none). If it already holds a checkpoint of
+        the same fit (same data, same parameters) the fit resumes from it and ends with exactly
+        the result an uninterrupted fit gives; a checkpoint of a different fit is an error, never
+        overwritten. Needs an integer ``random_state``. A custom ``validity`` is recorded by
+        its type name only: resuming with a different function of the same type is not caught.
+    checkpoint_every : int, default 100
+        Iterations between checkpoints.
 
     Attributes
     ----------
@@ -298,6 +315,8 @@ class GeneratorFlow:
         random_state: Any = None,
         device: str = "cpu",
         progress: Any = None,
+        checkpoint: Any = None,
+        checkpoint_every: int = 100,
     ) -> None:
         self.n_generators = n_generators
         self.hidden = hidden
@@ -321,6 +340,8 @@ class GeneratorFlow:
         self.random_state = random_state
         self.device = device
         self.progress = progress
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
@@ -329,7 +350,8 @@ class GeneratorFlow:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
-        for name in ("n_generators", "n_steps", "n_iterations", "batch_size"):
+        for name in ("n_generators", "n_steps", "n_iterations", "batch_size",
+                     "checkpoint_every"):
             positive_int(name)
         for name in ("s_range", "lr", "lipschitz_tau"):
             if not float(getattr(self, name)) > 0:
@@ -458,11 +480,29 @@ class GeneratorFlow:
         history = {name: np.zeros(self.n_iterations) for name in names}
         history["validity_per_slot"] = np.zeros((self.n_iterations, k))
 
+        store, first = None, 0
+        if self.checkpoint is not None:
+            store = Checkpoint(self.checkpoint, self._checkpoint_params(),
+                               data_fingerprint(samples_np), kind=_CHECKPOINT_KIND,
+                               label="GeneratorFlow")
+            saved = store.load()
+            if saved is not None:
+                first = self._restore(saved, field, optimizer, generator, history, device)
+
+        def save(next_iteration: int) -> None:
+            arrays = {"rng": generator.get_state().numpy()}
+            arrays.update(flatten_module("field", field))
+            arrays.update(flatten_optimizer("optimizer", optimizer))
+            arrays.update({f"history.{name}": values[:next_iteration]
+                           for name, values in history.items()})
+            store.save(arrays, {"next_iteration": next_iteration})
+
         meter = make_progress(self.progress)
         meter.start(self.n_iterations, "GeneratorFlow")
+        meter.update(first)
         try:
-            for iteration in range(self.n_iterations):
-                if decay_step is not None and iteration == decay_step and iteration > 0:
+            for iteration in range(first, self.n_iterations):
+                if decay_step is not None and iteration >= decay_step and iteration > 0:
                     for group in optimizer.param_groups:
                         group["lr"] = 0.1 * float(self.lr)
                 batch, full = self._draw_batch(samples, patch, generator)
@@ -486,6 +526,10 @@ class GeneratorFlow:
                 history["validity_per_slot"][iteration] = terms["validity"].detach().cpu().numpy()
                 meter.update(1, loss=history["loss"][iteration],
                              validity=history["validity"][iteration])
+                done = iteration + 1
+                if store is not None and done % self.checkpoint_every == 0 and done < (
+                        self.n_iterations):
+                    save(done)
         finally:
             meter.close()
 
@@ -510,6 +554,32 @@ class GeneratorFlow:
         self.history_ = history
         self.fit_time_ = time.perf_counter() - start_time
         return self
+
+    def _checkpoint_params(self) -> dict[str, Any]:
+        params = {name: getattr(self, name) for name in (
+            "n_generators", "hidden", "n_steps", "s_range", "lr", "lr_decay_at", "n_iterations",
+            "batch_size", "patch_shape", "orthogonality_weight", "lipschitz_weight",
+            "sobolev_weight", "lipschitz_tau", "sobolev_start", "orthogonalization",
+            "linear_skip", "periodic_mode", "residual_method", "random_state")}
+        params["hidden"] = [int(h) for h in self.hidden]
+        if self.patch_shape is not None:
+            params["patch_shape"] = [int(p) for p in self.patch_shape]
+        validity = self.validity
+        params["validity"] = (None if validity is None
+                              else f"{type(validity).__module__}.{type(validity).__qualname__}")
+        return params
+
+    @staticmethod
+    def _restore(saved, field, optimizer, generator, history, device) -> int:
+        """Load a checkpoint into the freshly built objects; returns the next iteration."""
+        arrays, meta = saved
+        restore_module("field", field, arrays)
+        restore_optimizer("optimizer", optimizer, arrays, device)
+        generator.set_state(torch.as_tensor(arrays["rng"], dtype=torch.uint8))
+        first = int(meta["next_iteration"])
+        for name, values in history.items():
+            values[:first] = arrays[f"history.{name}"]
+        return first
 
     def _loss_terms(self, raw, batch, validity, generator, grid_ndim, periodic, patch, full,
                     dx_phys, with_sobolev):
