@@ -121,6 +121,8 @@ def test_discover_writes_a_complete_run(discover_run):
     assert metrics["dataset"]["params"]["n_samples"] == 2000
     assert -1.0 <= metrics["cos"] <= 1.0
     assert metrics["ground_truth_similarity"]["self"] == pytest.approx(1.0)
+    assert metrics["runs"][0]["start"] == "rotation"  # sparse circulant bumps
+    assert 0 <= metrics["kept_run"] < len(metrics["runs"])
 
     lens = SymmetryLens.load(out)
     assert lens.n_steps == 20 and lens.batch_size == 70 and lens.random_state == 0
@@ -129,6 +131,7 @@ def test_discover_writes_a_complete_run(discover_run):
 
     assert str(out) in printed
     assert "cos" in printed and "phi_cos" in printed and "wall" in printed
+    assert "rotation start: loss" in printed and "(kept)" in printed
 
 
 def test_discover_refuses_an_existing_run_before_fitting(discover_run, capsys, monkeypatch):

@@ -122,6 +122,7 @@ def test_fit_is_deterministic():
         ({"orthogonalization": "qr"}, "orthogonalization"),
         ({"periodic_mode": "wrap"}, "periodic_mode"),
         ({"residual_method": "fd"}, "residual_method"),
+        ({"checkpoint_every": 0}, "checkpoint_every"),
     ],
 )
 def test_bad_parameters(kwargs, match):

@@ -199,6 +199,12 @@ def _discover_metrics(lens: Any, ds: datasets.SymmetryDataset, source: str) -> d
     losses = lens.history_.get("loss")
     if losses:
         metrics["final_loss"] = losses[-1]
+    # Which start each run had and its final unsupervised loss: how the kept run was chosen.
+    starts = [w.source for w in lens.warm_starts_]
+    starts += ["random"] * (len(lens.restart_losses_) - len(starts))
+    metrics["runs"] = [{"start": start, "final_loss": loss}
+                       for start, loss in zip(starts, lens.restart_losses_, strict=True)]
+    metrics["kept_run"] = int(lens.best_restart_)
     if ds.generator is not None:
         truth = ds.generator
         metrics["cos"] = generator_similarity(lens.generator_, truth)
@@ -324,6 +330,10 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         print(f"  phi_cos  {metrics['phi_cos']:.4f}")
     print(f"  filter   peak at component {metrics['filter_argmax']} "
           f"(centre {metrics['filter_centre']})")
+    runs = metrics["runs"]
+    print("  runs     " + ", ".join(
+        f"{r['start']} start: loss {r['final_loss']:.3f}" + (" (kept)" if i == metrics[
+            "kept_run"] else "") for i, r in enumerate(runs)))
     print(f"  time     wall {metrics['wall_s']:.1f} s, CPU {metrics['cpu_s']:.1f} s "
           f"for {metrics['steps']} steps")
     return 0
