@@ -30,6 +30,7 @@ from .._checkpoint import (
 )
 from ..progress import make_progress
 from ._fields import GeneratorField, flow
+from ._io import _flow_params
 from ._regularizers import lipschitz_penalty, orthogonality_penalty, sobolev_penalty
 
 __all__ = ["GeneratorFlow", "PDEValidity", "pde_points", "pde_reference_fields"]
@@ -556,14 +557,9 @@ class GeneratorFlow:
         return self
 
     def _checkpoint_params(self) -> dict[str, Any]:
-        params = {name: getattr(self, name) for name in (
-            "n_generators", "hidden", "n_steps", "s_range", "lr", "lr_decay_at", "n_iterations",
-            "batch_size", "patch_shape", "orthogonality_weight", "lipschitz_weight",
-            "sobolev_weight", "lipschitz_tau", "sobolev_start", "orthogonalization",
-            "linear_skip", "periodic_mode", "residual_method", "random_state")}
-        params["hidden"] = [int(h) for h in self.hidden]
-        if self.patch_shape is not None:
-            params["patch_shape"] = [int(p) for p in self.patch_shape]
+        # The saved-flow parameters (every constructor argument but the validity and the
+        # progress meter), plus the validity's type: a callable cannot be compared otherwise.
+        params, _ = _flow_params(self)
         validity = self.validity
         params["validity"] = (None if validity is None
                               else f"{type(validity).__module__}.{type(validity).__qualname__}")
