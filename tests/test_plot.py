@@ -357,3 +357,30 @@ def test_comparison_bars_draws_one_bar_per_method_and_marks_missing_scores() -> 
 def test_comparison_bars_validates(labels, scores, errors) -> None:
     with pytest.raises(ValueError):
         plot.comparison_bars(labels, scores, errors=errors)
+
+
+def test_sweep_heatmap_places_each_cell_and_validates() -> None:
+    summary = [{"alignment": a, "data.noise": n, "mean": a + 10 * n, "metric": "cos"}
+               for a in (0.5, 1.0, 2.0) for n in (0.0, 0.1)]
+    fig = plot.sweep_heatmap(summary, "alignment", "data.noise")
+    assert isinstance(fig, Figure)
+    image = fig.axes[0].images[0].get_array()
+    assert image.shape == (2, 3)
+    np.testing.assert_allclose(image[1], [1.5, 2.0, 3.0])
+    assert fig.axes[0].get_xlabel() == "alignment"
+    with pytest.raises(ValueError, match="empty"):
+        plot.sweep_heatmap([], "a", "b")
+    with pytest.raises(ValueError, match="'lr'"):
+        plot.sweep_heatmap(summary, "lr", "data.noise")
+
+
+def test_morris_plot_labels_every_parameter() -> None:
+    from types import SimpleNamespace
+
+    result = SimpleNamespace(names=["a", "b"], mu_star=np.array([0.3, 0.1]),
+                             sigma=np.array([0.05, 0.2]), mu_star_conf=np.array([0.01, 0.02]),
+                             metric="cos", data="gaussian-translation")
+    fig = plot.morris(result)
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert texts == {"a", "b"}
+    assert fig.axes[0].get_xlim()[1] > 0.3

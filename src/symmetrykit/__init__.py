@@ -10,7 +10,7 @@ The public namespace is small and flat; everything else lives in private modules
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import baselines, datasets, flows, lie, liederiv, metrics
+from . import baselines, datasets, flows, lie, liederiv, metrics, sweeps
 from .datasets import SymmetryDataset
 from .flows import GeneratorFlow
 from .lens import SymmetryLens
@@ -38,4 +38,5 @@ __all__ = [
     "lie",
     "liederiv",
     "metrics",
+    "sweeps",
 ]

@@ -489,6 +489,10 @@ def _build_parser() -> argparse.ArgumentParser:
     from ._cli_flow import add_flow_parser
 
     add_flow_parser(commands)
+
+    from ._cli_sweep import add_sweep_parser
+
+    add_sweep_parser(commands)
     return parser
 
 

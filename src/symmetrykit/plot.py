@@ -24,8 +24,10 @@ __all__ = [
     "error_histogram",
     "generator_heatmaps",
     "loss_curves",
+    "morris",
     "signal_samples",
     "singular_spectrum",
+    "sweep_heatmap",
     "vector_fields",
 ]
 
@@ -489,6 +491,84 @@ def comparison_bars(labels: Sequence[str], scores: Sequence[Any], *, errors: Any
     ax.set_ylim(min(-0.1, float(np.nanmin(values)) - 0.05) if np.isfinite(values).any()
                 else -0.1, 1.1)
     ax.axhline(0.0, color="black", linewidth=0.5)
+    return fig
+
+
+def sweep_heatmap(summary: Sequence[Mapping[str, Any]], x: str, y: str, *, value: str = "mean",
+                  ax: Any = None) -> Figure:
+    """Heatmap of a sweep summary over two varied parameters (e.g. ``SweepResult.summary()``).
+
+    Parameters
+    ----------
+    summary
+        Cells with keys ``x``, ``y`` and ``value`` (one cell per pair; a missing pair is blank).
+    x, y
+        The parameters on the horizontal and vertical axis.
+    value
+        The statistic drawn and written in each cell (default the mean over seeds).
+    ax
+        Axes to draw into; a new figure if None.
+    """
+    cells = list(summary)
+    if not cells:
+        raise ValueError("the summary is empty: nothing to draw")
+    for name in (x, y, value):
+        if any(name not in cell for cell in cells):
+            raise ValueError(f"every summary cell needs {name!r}; cells have "
+                             f"{sorted(cells[0])}")
+    xs = list(dict.fromkeys(cell[x] for cell in cells))
+    ys = list(dict.fromkeys(cell[y] for cell in cells))
+    try:
+        xs, ys = sorted(xs), sorted(ys)
+    except TypeError:  # mixed types: keep the order the sweep ran them in
+        pass
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for cell in cells:
+        v = cell[value]
+        if v is not None:
+            grid[ys.index(cell[y]), xs.index(cell[x])] = float(v)
+    fig, ax = _single_ax(ax, panel_size=(1.5 + 0.9 * len(xs), 1.2 + 0.6 * len(ys)))
+    image = ax.imshow(grid, cmap="viridis", aspect="auto", origin="lower")
+    for (i, j), v in np.ndenumerate(grid):
+        if np.isfinite(v):
+            ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8, color="white")
+    ax.set_xticks(range(len(xs)))
+    ax.set_xticklabels([f"{v:g}" if isinstance(v, float) else str(v) for v in xs])
+    ax.set_yticks(range(len(ys)))
+    ax.set_yticklabels([f"{v:g}" if isinstance(v, float) else str(v) for v in ys])
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    metric = cells[0].get("metric", "")
+    ax.set_title(f"{metric} ({value})" if metric else value)
+    ax.figure.colorbar(image, ax=ax)
+    return fig
+
+
+def morris(result: Any, *, ax: Any = None) -> Figure:
+    """Morris μ* against σ, one labelled point per parameter, with μ*'s confidence interval.
+
+    Parameters
+    ----------
+    result
+        A :class:`symmetrykit.sweeps.MorrisResult` (``names``, ``mu_star``, ``sigma``,
+        ``mu_star_conf``).
+    ax
+        Axes to draw into; a new figure if None.
+    """
+    mu_star = np.asarray(result.mu_star, dtype=float)
+    sigma = np.asarray(result.sigma, dtype=float)
+    conf = np.asarray(result.mu_star_conf, dtype=float)
+    fig, ax = _single_ax(ax, panel_size=(5.5, 4.5))
+    ax.errorbar(mu_star, sigma, xerr=conf, fmt="o", capsize=3)
+    for name, u, s in zip(result.names, mu_star, sigma, strict=True):
+        ax.annotate(name, (u, s), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    top = float(max(np.max(mu_star + conf), np.max(sigma), 1e-12)) * 1.15
+    ax.plot([0, top], [0, top], color="grey", linewidth=0.6, linestyle="--")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel("μ* (mean |elementary effect|)")
+    ax.set_ylabel("σ (spread of the effects)")
+    ax.set_title(f"Morris: {result.metric} on {result.data}")
     return fig
 
 

@@ -1,0 +1,183 @@
+"""``symmetrykit sweep`` and ``symmetrykit sweep-report``: many fits on Dask, and their analysis."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_sweep_parser", "report"]
+
+_PROGRESS_CHOICES = ("auto", "none", "text", "tqdm")
+
+
+def _error(message: str) -> Exception:
+    from .cli import CLIError
+
+    return CLIError(message)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def summary_markdown(summary: list[dict[str, Any]]) -> str:
+    """The per-cell summary as a markdown table."""
+    if not summary:
+        return "(no finished runs)"
+    keys = [k for k in summary[0] if k not in {"metric", "n", "n_failed", "mean", "std", "min",
+                                                "max", "wall_s", "cpu_s"}]
+    metric = summary[0]["metric"]
+    head = [*keys, f"{metric} mean ± std", "min", "runs (failed)", "wall s", "CPU s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for cell in summary:
+        lines.append("| " + " | ".join(
+            [*(_fmt(cell[k]) for k in keys),
+             f"{_fmt(cell['mean'])} ± {_fmt(cell['std'])}", _fmt(cell["min"]),
+             f"{cell['n']} ({cell['n_failed']})", _fmt(cell["wall_s"]),
+             _fmt(cell["cpu_s"])]) + " |")
+    return "\n".join(lines)
+
+
+def report(result: Any, metric: str | None = None, figures: bool = True) -> str:
+    """Write ``summary.json`` (and ``morris.json``) plus figures into the sweep directory.
+
+    Returns the text printed by the command line: the summary table and, for Morris designs
+    with every point finished, the elementary-effects table.
+    """
+    from .runs import atomic_write_text, to_jsonable
+
+    metric = metric or result.config.score
+    directory = Path(result.directory)
+    design = result.config.design
+    # Morris points are not cells worth a row each: summarise them per data set.
+    summary = result.summary(metric, by=["data"] if design.kind == "morris" else None)
+    atomic_write_text(directory / "summary.json", json.dumps(to_jsonable(
+        {"metric": metric, "cells": summary}), indent=2))
+    text = [summary_markdown(summary)]
+    morris = []
+    if design.kind == "morris":
+        try:
+            morris = result.morris(metric)
+        except ValueError as exc:
+            text.append(f"Morris analysis skipped: {exc}")
+        else:
+            atomic_write_text(directory / "morris.json", json.dumps(to_jsonable(
+                [m.as_dict() for m in morris]), indent=2))
+            for m in morris:
+                text.append(f"Morris elementary effects of {metric} on {m.data} "
+                            f"({m.n_runs} runs, {m.n_seeds} seed(s) per point):\n"
+                            + m.to_markdown())
+    if figures:
+        _figures(result, directory, summary, morris)
+    return "\n\n".join(text)
+
+
+def _figures(result: Any, directory: Path, summary: list[dict], morris: list[Any]) -> None:
+    import io
+
+    from . import plot
+    from .runs import atomic_write_bytes
+
+    folder = directory / "figures"
+
+    def save(fig: Any, name: str) -> None:
+        folder.mkdir(exist_ok=True)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        atomic_write_bytes(folder / f"{name}.png", buffer.getvalue())
+
+    for m in morris:
+        slug = re.sub(r"[^A-Za-z0-9_.\-]+", "_", m.data).strip("._") or "data"
+        save(plot.morris(m), f"morris_{slug}"[:100])
+    varied = result.config.design.names
+    if result.config.design.kind == "grid" and len(varied) == 2 and summary:
+        for label in dict.fromkeys(cell["data"] for cell in summary):
+            cells = [c for c in summary if c["data"] == label]
+            slug = re.sub(r"[^A-Za-z0-9_.\-]+", "_", label).strip("._") or "data"
+            save(plot.sweep_heatmap(cells, varied[0], varied[1]), f"grid_{slug}"[:100])
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from . import sweeps
+
+    if args.workers is not None and args.workers < 1:
+        raise _error(f"--workers must be a positive integer, got {args.workers}")
+    if args.workers is not None and args.scheduler:
+        raise _error("--workers sets the size of the local cluster; an existing --scheduler "
+                     "has its own workers")
+    if args.retry_failed and not args.resume:
+        raise _error("--retry-failed needs --resume")
+    config = sweeps.load_config(args.config)
+    out = Path(args.out) if args.out else Path("sweeps") / re.sub(
+        r"[^A-Za-z0-9_.\-]+", "_", config.name)
+
+    print(f"sweep {config.name}: {len(sweeps.plan_runs(config))} runs "
+          f"({config.method}, {len(config.data)} data set(s), {len(config.seeds)} seed(s), "
+          f"{config.design.kind} design) -> {out}", flush=True)
+    result = sweeps.run_sweep(config, out, scheduler=args.scheduler, n_workers=args.workers,
+                              resume=args.resume, retry_failed=args.retry_failed,
+                              progress=args.progress, on_start=_print_dashboard)
+    print(f"ran {result.n_executed}, skipped {result.n_skipped} already recorded; "
+          f"{len(result.rows)}/{result.n_planned} recorded, {result.n_failed} failed")
+    for row in result.rows:
+        if row["status"] != "ok":
+            error = row.get("error") or {}
+            print(f"  failed {row['run_id']} ({row['data_label']}, seed {row['seed']}, "
+                  f"{row['varied']}): {error.get('type')}: {error.get('message')}")
+    print(report(result))
+    print(f"results in {out / 'results.jsonl'}; summary in {out / 'summary.json'}")
+    return 0 if result.n_failed == 0 else 1
+
+
+def _print_dashboard(address: str | None) -> None:
+    if address:
+        print(f"Dask dashboard: {address}", flush=True)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from . import sweeps
+
+    result = sweeps.open_sweep(args.directory)
+    print(f"sweep {result.config.name}: {len(result.rows)}/{result.n_planned} runs recorded, "
+          f"{result.n_failed} failed")
+    print(report(result, metric=args.metric, figures=not args.no_figures))
+    return 0
+
+
+def add_sweep_parser(commands: Any) -> None:
+    sweep = commands.add_parser(
+        "sweep", help="run many fits (seeds, grids, Morris designs) on Dask distributed",
+        description="Run every fit of a sweep configuration (TOML) on a local Dask cluster or "
+        "an existing scheduler, record one row per run in OUT/results.jsonl, and print the "
+        "per-cell summary (and Morris μ, μ*, σ for Morris designs). Finished runs are never "
+        "run again: --resume continues a killed sweep.")
+    sweep.add_argument("config", metavar="CONFIG.toml", help="sweep configuration")
+    sweep.add_argument("--out", default=None,
+                       help="sweep directory (default sweeps/<name from the config>)")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="address of a running Dask scheduler, e.g. tcp://host:8786 "
+                       "(default: a local cluster)")
+    sweep.add_argument("--workers", type=int, default=None,
+                       help="worker processes of the local cluster (default: all cores)")
+    sweep.add_argument("--resume", action="store_true",
+                       help="continue the sweep in --out, running only runs without a result")
+    sweep.add_argument("--retry-failed", action="store_true",
+                       help="with --resume, also run the failed runs again")
+    sweep.add_argument("--progress", choices=_PROGRESS_CHOICES, default="auto",
+                       help="progress display (default auto: a bar on a terminal)")
+    sweep.set_defaults(handler=_cmd_sweep)
+
+    rep = commands.add_parser(
+        "sweep-report", help="summarise an existing sweep directory (no runs)",
+        description="Read a sweep directory and write summary.json, morris.json and figures.")
+    rep.add_argument("directory", metavar="DIR", help="a sweep directory")
+    rep.add_argument("--metric", default=None, help="metric to summarise (default: the "
+                     "config's score)")
+    rep.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    rep.set_defaults(handler=_cmd_report)
