@@ -2,7 +2,9 @@
 
 For each data set and seed: generate ``--trajectories`` solutions (``datasets.pde``, seed
 ``1000 + seed``), fit ``GeneratorFlow`` with ``K = 4`` slots on one thread, and score the slots
-with ``flows.compare`` (1 % of the points, validity of 4 trajectories flowed by ±s):
+with ``flows.compare`` (1 % of the points, validity of 4 trajectories flowed by ±s). The fits run
+as a sweep (``symmetrykit.sweeps``, method ``generator-flow``) on ``--jobs`` local Dask workers;
+the sweep directory keeps every fit and ``--resume`` continues an interrupted one:
 
 * per slot: inner products with the Gram-Schmidt-orthonormalised true fields (the authors'
   table), the projection norm onto their span, the Galilean coefficient with ``∂u`` projected
@@ -20,7 +22,7 @@ Galilean boost on KdV and KS (``results/*_s0.4.json``, written before the option
 
 Examples
 --------
-    python benchmarks/ko_pde_symmetries.py --data kdv --seeds 0 1 2     # ~8 min per seed
+    python benchmarks/ko_pde_symmetries.py --data kdv --seeds 0 1 2 --jobs 2  # ~8 min per fit
     python benchmarks/ko_pde_symmetries.py --data ks --seeds 0 --iterations 300
     python benchmarks/ko_pde_symmetries.py --quick                      # seconds, smoke test
 """
@@ -34,11 +36,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import torch
 from _common import write_results
 
-from symmetrykit.datasets import pde
-from symmetrykit.flows import GeneratorFlow, compare, pde_points
+from symmetrykit import sweeps
 from symmetrykit.runs import versions
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -46,30 +46,19 @@ RESULTS = Path(__file__).resolve().parent / "results"
 NON_AFFINE = {"nkdv": "t-translation-nkdv", "ckdv": "cylindrical-galilean"}
 
 
-def _mutual(flow: GeneratorFlow, data, fraction: float = 0.01) -> np.ndarray:
-    """Cosines between learned slots on 1 % of the data points (as compare samples them)."""
-    grid = pde_points(data).reshape(-1, 3)
-    rng = np.random.default_rng(0)
-    points = grid[rng.choice(grid.shape[0], size=max(int(fraction * grid.shape[0]), 16),
-                             replace=False)]
-    values = flow.evaluate(points)
-    gram = np.einsum("knd,jnd->kj", values, values) / points.shape[0]
-    norms = np.sqrt(np.diag(gram))
-    return gram / np.outer(norms, norms)
-
-
-def _acceptance(name: str, table, mutual: np.ndarray) -> dict:
-    projection = np.asarray(table.projection_norms)
+def _acceptance(name: str, comparison: dict) -> dict:
+    projection = np.asarray(comparison["projection_norms"])
+    mutual = np.asarray(comparison["mutual"])
     off_diagonal = np.abs(mutual[~np.eye(len(mutual), dtype=bool)])
     result = {"max_mutual": float(off_diagonal.max())}
     if name in NON_AFFINE:
-        column = list(table.reference_names).index(NON_AFFINE[name])
-        best = float(np.abs(table.inner_products[:, column]).max())
+        column = list(comparison["reference_names"]).index(NON_AFFINE[name])
+        best = float(np.abs(np.asarray(comparison["inner_products"])[:, column]).max())
         result.update(non_affine_field=NON_AFFINE[name], best_alignment=best,
                       passed=bool(best >= 0.9))
         return result
     order = np.argsort(-projection)
-    galilean = np.abs(np.asarray(table.galilean))
+    galilean = np.abs(np.asarray(comparison["galilean"]))
     result.update(
         sorted_projections=projection[order].tolist(),
         best_galilean=float(galilean.max()),
@@ -83,30 +72,18 @@ def _acceptance(name: str, table, mutual: np.ndarray) -> dict:
     return result
 
 
-def run(name: str, seed: int, args: argparse.Namespace) -> dict:
-    data = pde(name, n_trajectories=args.trajectories, random_state=1000 + seed,
-               **({"nx": 128, "nt": 40} if args.quick else {}))
-    flow = GeneratorFlow(
-        n_generators=args.slots, hidden=tuple(args.hidden), n_iterations=args.iterations,
-        patch_shape=tuple(args.patch), batch_size=args.batch, n_steps=args.rk4_steps,
-        lr=args.lr, lr_decay_at=args.decay_at, s_range=args.s_range,
-        orthogonalization=args.orthogonalization, random_state=seed)
-    wall, cpu = time.perf_counter(), time.process_time()
-    flow.fit(data)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    table = compare(flow, data, n_validity_samples=2 if args.quick else 4)
-    mutual = _mutual(flow, data)
-    print(f"{name} seed {seed}: fit {wall:.0f} s wall, {cpu:.0f} s CPU")
-    print(table.to_markdown())
-    accepted = _acceptance(name, table, mutual)
-    print(f"acceptance: {accepted}\n", flush=True)
+def _record(row: dict) -> dict:
+    """The benchmark's record of one fit, from its sweep row."""
+    metrics = row["metrics"]
+    comparison = metrics["comparison"]
     return {
-        "data": name, "seed": seed, "fit_wall_s": wall, "fit_cpu_s": cpu,
-        "reference_names": list(table.reference_names), "rows": table.rows,
-        "principal_angles_deg": np.degrees(table.principal_angles).tolist(),
-        "identity_validity": table.identity_validity, "mutual": mutual.tolist(),
-        "acceptance": accepted,
-        "final_validity_per_slot": flow.history_["validity_per_slot"][-50:].mean(0).tolist(),
+        "data": row["data"], "seed": row["seed"], "fit_wall_s": metrics["fit_wall_s"],
+        "fit_cpu_s": metrics["fit_cpu_s"], "reference_names": comparison["reference_names"],
+        "rows": comparison["rows"], "principal_angles_deg": comparison["principal_angles_deg"],
+        "identity_validity": comparison["identity_validity"], "mutual": comparison["mutual"],
+        "acceptance": _acceptance(row["data"], comparison),
+        "final_validity_per_slot": comparison["final_validity_per_slot"],
+        "run_id": row["run_id"],
     }
 
 
@@ -130,17 +107,48 @@ def main() -> None:
                         choices=["gram_schmidt", "penalty"])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke test")
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="fits at once (local Dask workers, one torch thread each)")
+    parser.add_argument("--sweep-dir", type=Path, default=None,
+                        help="sweep directory (default sweeps/ko_pde_symmetries-<time>)")
+    parser.add_argument("--resume", action="store_true", help="continue --sweep-dir")
     args = parser.parse_args()
+    if args.resume and args.sweep_dir is None:
+        parser.error("--resume needs the --sweep-dir of the interrupted sweep")
     if args.quick:
         args.iterations, args.trajectories, args.patch, args.hidden = 3, 2, [12, 16], [8]
-    torch.set_num_threads(1)
+    options = {"n_trajectories": args.trajectories, **({"nx": 128, "nt": 40} if args.quick
+                                                         else {})}
+    config = {
+        "name": "ko-pde-symmetries", "method": "generator-flow", "seeds": args.seeds,
+        "data": [{"name": name, **options} for name in args.data],
+        "fixed": {"n_generators": args.slots, "hidden": list(args.hidden),
+                  "n_iterations": args.iterations, "patch_shape": list(args.patch),
+                  "batch_size": args.batch, "n_steps": args.rk4_steps, "lr": args.lr,
+                  "lr_decay_at": args.decay_at, "s_range": args.s_range,
+                  "orthogonalization": args.orthogonalization},
+        "design": {"kind": "none"}}
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    sweep_dir = args.sweep_dir or Path("sweeps") / f"ko_pde_symmetries-{stamp}"
     start = time.perf_counter()
-    rows = []
-    for name in args.data:
-        for seed in args.seeds:
-            rows.append(run(name, seed, args))
-            path = _write(args, rows, start)  # after every run: a long sweep keeps its results
-    print(f"wrote {path}")
+    records = []
+
+    def report(row: dict) -> None:
+        if row["status"] != "ok":
+            print(f"{row['data']} seed {row['seed']}: FAILED {row['error']['message']}")
+            return
+        record = _record(row)
+        records.append(record)
+        print(f"{row['data']} seed {row['seed']}: fit {record['fit_wall_s']:.0f} s wall, "
+              f"{record['fit_cpu_s']:.0f} s CPU")
+        print(f"acceptance: {record['acceptance']}\n", flush=True)
+        _write(args, records, start)  # after every run: a long sweep keeps its results
+
+    # Each fit runs on one torch thread in its own Dask worker (--jobs of them at once).
+    result = sweeps.run_sweep(config, sweep_dir, n_workers=args.jobs, resume=args.resume,
+                              progress="none", on_row=report)
+    path = _write(args, [_record(r) for r in result.rows if r["status"] == "ok"], start)
+    print(f"wrote {path} ({result.n_failed} failed; sweep directory {sweep_dir})")
 
 
 def _write(args: argparse.Namespace, rows: list[dict], start: float) -> Path:
@@ -156,7 +164,8 @@ def _write(args: argparse.Namespace, rows: list[dict], start: float) -> Path:
     meta = {
         "benchmark": "ko_pde_symmetries",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} ({platform.machine()}, {torch.get_num_threads()} thread)",
+        "machine": f"{platform.node()} ({platform.machine()}, 1 torch thread per fit, "
+                   f"{args.jobs} at once)",
         "versions": versions(),
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "wall_s": time.perf_counter() - start,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -41,8 +40,9 @@ def markdown(morris: sweeps.MorrisResult, meta: dict, scores: list[float]) -> st
     lines = [
         f"Measured {meta['date']} on {meta['machine']} (commit {meta['commit'] or 'unknown'}): "
         f"{morris.n_runs} runs, {meta['workers']} Dask workers, {meta['wall_s'] / 60:.1f} min "
-        f"wall; cos over the runs: min {min(scores):.3f}, mean {sum(scores) / len(scores):.3f}, "
-        f"max {max(scores):.3f}. Config `{meta['config']}`.",
+        f"wall, {meta['cpu_s_per_run']:.0f} s CPU per run; cos over the runs: min "
+        f"{min(scores):.3f}, mean {sum(scores) / len(scores):.3f}, max {max(scores):.3f}. "
+        f"Config `{meta['config']}`.",
         "",
         "| parameter | μ | μ* (± 95 % CI) | σ | paper μ* |",
         "|---|---|---|---|---|",
@@ -70,15 +70,17 @@ def main() -> None:
     stem = "symmetrylens_morris_random" if args.random else "symmetrylens_morris"
     config_path = args.config or HERE / "sweeps" / f"{stem}.toml"
     out = args.out or Path("sweeps") / stem
-    start = time.perf_counter()
     result = sweeps.run_sweep(config_path, out, n_workers=args.workers, resume=args.resume,
                               progress="text",
                               on_start=lambda link: print(f"Dask dashboard: {link}", flush=True))
-    wall = time.perf_counter() - start
     if not result.complete or result.n_failed:
         raise SystemExit(f"{result.n_failed} failed / {result.n_planned - len(result.rows)} "
                          f"missing runs; fix and rerun with --resume")
     (morris,) = result.morris()
+    # The sweep's span from its rows, so that a resumed sweep reports its whole duration.
+    stamps = [(datetime.fromisoformat(r["started"]), datetime.fromisoformat(r["finished"]))
+              for r in result.rows]
+    wall = (max(f for _, f in stamps) - min(s for s, _ in stamps)).total_seconds()
     info = versions()
     meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores)",
@@ -86,7 +88,8 @@ def main() -> None:
             "config": str(config_path.relative_to(HERE.parent)) if config_path.is_relative_to(
                 HERE.parent) else str(config_path),
             "sweep_dir": str(out), "workers": args.workers or os.cpu_count(),
-            "wall_s": wall, "executed": result.n_executed, "skipped": result.n_skipped,
+            "wall_s": wall, "cpu_s_per_run": sum(r["cpu_s"] for r in result.rows) / len(
+                result.rows), "executed": result.n_executed, "skipped": result.n_skipped,
             "paper_mu_star": PAPER_MU_STAR}
     rows = [{k: r[k] for k in ("run_id", "point", "varied", "metrics", "wall_s", "cpu_s")}
             for r in result.rows]

@@ -9,6 +9,7 @@ state, as ``symmetrykit discover --seed`` does. New methods can be added with
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,11 +227,28 @@ def _pde_data(spec: DataSpec, options: dict[str, Any], seed: int) -> Any:
     return pde(spec.name, random_state=1000 + seed, **options)
 
 
+def _mutual_cosines(flow: Any, data: Any, fraction: float = 0.01) -> np.ndarray:
+    """Cosines between the learned slots on ``fraction`` of the data points."""
+    from ..flows import pde_points
+
+    grid = pde_points(data).reshape(-1, 3)
+    rng = np.random.default_rng(0)
+    points = grid[rng.choice(grid.shape[0], size=max(int(fraction * grid.shape[0]), 16),
+                             replace=False)]
+    values = flow.evaluate(points)
+    gram = np.einsum("knd,jnd->kj", values, values) / points.shape[0]
+    norms = np.sqrt(np.diag(gram))
+    return gram / np.outer(norms, norms)
+
+
 def _flow_fit_and_score(flow: Any, data: Any) -> dict[str, Any]:
     from ..flows import compare
 
+    wall, cpu = time.perf_counter(), time.process_time()
     flow.fit(data)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     table = compare(flow, data)
+    mutual = _mutual_cosines(flow, data)
     projection = np.sort(np.asarray(table.projection_norms, dtype=float))[::-1]
     metrics: dict[str, Any] = {f"projection_{i + 1}": float(p) for i, p in enumerate(projection)}
     galilean = np.abs(np.asarray(table.galilean, dtype=float))
@@ -240,6 +258,18 @@ def _flow_fit_and_score(flow: Any, data: Any) -> dict[str, Any]:
         column = list(table.reference_names).index(_NON_AFFINE[name])
         metrics["best_non_affine"] = float(np.abs(table.inner_products[:, column]).max())
     metrics["validity"] = float(np.mean(flow.history_["validity"][-50:]))
+    off_diagonal = np.abs(mutual[~np.eye(len(mutual), dtype=bool)])
+    metrics["max_mutual"] = float(off_diagonal.max()) if off_diagonal.size else 0.0
+    metrics["fit_wall_s"], metrics["fit_cpu_s"] = wall, cpu
+    # The whole comparison, for reports that need more than the scalar scores.
+    metrics["comparison"] = {
+        "reference_names": list(table.reference_names), "rows": table.rows,
+        "inner_products": np.asarray(table.inner_products).tolist(),
+        "projection_norms": np.asarray(table.projection_norms).tolist(),
+        "galilean": None if table.galilean is None else np.asarray(table.galilean).tolist(),
+        "principal_angles_deg": np.degrees(table.principal_angles).tolist(),
+        "identity_validity": table.identity_validity, "mutual": mutual.tolist(),
+        "final_validity_per_slot": flow.history_["validity_per_slot"][-50:].mean(0).tolist()}
     return metrics
 
 
