@@ -107,7 +107,7 @@ def test_smooth_signals_are_warm_started_from_their_coordinates():
     ds = sk.datasets.local_signals(n_samples=20_000, dim=7, signal="legendre", random_state=0)
     params = {"n_steps": 5, "warmup_steps": 1, "batch_size": 140, "progress": "none",
               "random_state": 0}
-    lens = SymmetryLens(**params).fit(ds.X)
+    lens = SymmetryLens(warm_bases=("rotation", "coordinates"), **params).fit(ds.X)
     # The fourth-moment rotation does not converge on smooth data and is not used ...
     assert [w.source for w in lens.warm_starts_] == ["coordinates"]
     assert lens.warm_start_ is lens.warm_starts_[0] and lens.warm_start_.converged
@@ -129,6 +129,42 @@ def test_coordinates_candidate_orders_smooth_scrambled_pixels(symmetry):
     # The fourth-moment rotation misses smooth pixels: its neighbours barely correlate.
     rotated = warm_start(ds.X, 9, np.random.default_rng(0))
     assert rotated.source == "rotation" and rotated.chain_similarity < 0.5 * warm.chain_similarity
+
+
+def test_frequency_candidate_recovers_smooth_signals_given_as_sine_coefficients():
+    # Smooth (Legendre) bumps in the DST basis: neither the rotation nor the coordinates
+    # candidate applies; reading the coordinates as sine coefficients, ordered by the
+    # correlations of their magnitudes and signed to make the covariance Toeplitz, does.
+    ds = sk.datasets.local_signals(n_samples=20_000, dim=33, signal="legendre",
+                                   symmetry="frequency", random_state=1)
+    warm = warm_start(ds.X, 16, np.random.default_rng(0), basis="frequency")
+    assert warm.source == "frequency" and warm.converged
+    assert sk.generator_similarity(warm.padded_generator[16:49, 16:49], ds.generator) > 0.95
+    coordinates = warm_start(ds.X, 16, np.random.default_rng(0), basis="coordinates")
+    assert abs(sk.generator_similarity(coordinates.padded_generator[16:49, 16:49],
+                                       ds.generator)) < 0.2
+
+
+def test_frequency_order_and_signs_are_exact_for_stationary_sine_coefficients():
+    from symmetrykit.lens._warm_start import frequency_rotation
+    from symmetrykit.lie import dst1
+
+    ds = sk.datasets.local_signals(n_samples=20_000, dim=33, signal="legendre",
+                                   symmetry="translation", random_state=1)
+    rng = np.random.default_rng(3)
+    order, signs = rng.permutation(33), rng.choice([-1.0, 1.0], 33)
+    coefficients = (ds.X @ dst1(33))[:, order] * signs  # hidden order and signs
+    rotation, _, usable = frequency_rotation(coefficients, np.random.default_rng(0))
+    assert usable
+    pixels = coefficients @ rotation  # the signals back, up to reflection and overall sign
+    match = np.abs(np.corrcoef(pixels.T, ds.X.T)[:33, 33:])
+    assert np.all(match.max(axis=1) > 0.999)
+
+
+def test_frequency_candidate_is_not_used_for_pixel_data():
+    ds = sk.datasets.local_signals(n_samples=20_000, dim=33, signal="legendre",
+                                   random_state=0)
+    assert not warm_start(ds.X, 16, np.random.default_rng(0), basis="frequency").converged
 
 
 def test_coordinates_candidate_handles_a_constant_coordinate():

@@ -100,7 +100,9 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         cos ≈ 0.999 in about a second for sparse (spiky) local signals at N = 33, where random
         starts do not converge in a CPU budget; for smooth signals it does not converge and is
         not used. The coordinates candidate is exact for any signals given in a local basis up
-        to order and signs (pixels, scrambled pixels), smooth ones included.
+        to order and signs (pixels, scrambled pixels), smooth ones included; the frequency
+        candidate covers local signals given as sine-transform coefficients up to order and
+        signs (the frequency-shifted sets), smooth ones included.
         A warm-started run is a *refinement*: it uses ``warm_model_lr``, the full rank (``τ = 1``)
         from the first step, no resolution ramp and no filter noise (curriculum, ramp and noise
         exist to break the symmetry of ``G ≈ I`` and a zero filter, which a warm start does not
@@ -109,9 +111,11 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
     warm_model_lr
         Model learning rate of a warm-started run (1e-3; 1e-2 drifts to cos 0.97 at N = 33).
     warm_bases
-        Candidate bases of the warm start, in order: ``"rotation"`` (fourth-moment rotation)
-        and/or ``"coordinates"`` (the data's own coordinates). A candidate is used if it is
-        usable (the rotation converged) and its generator is not the same as an earlier one's
+        Candidate bases of the warm start, in order: ``"rotation"`` (fourth-moment rotation),
+        ``"coordinates"`` (the data's own coordinates) and ``"frequency"`` (the coordinates
+        read as sine coefficients, ordered and signed). A candidate is used if it is usable (the
+        rotation converged; the frequency reading makes the signals more kurtotic than they
+        come) and its generator is not the same as an earlier one's
         (``|cos| ≥ 0.99``; for sparse signals in a pixel basis both candidates find the same
         shift, which is then refined only once).
     n_restarts
@@ -181,7 +185,7 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         recenter_at: tuple[float, ...] = (),
         init: str = "warm",
         warm_model_lr: float = 1e-3,
-        warm_bases: tuple[str, ...] = ("rotation", "coordinates"),
+        warm_bases: tuple[str, ...] = ("rotation", "coordinates", "frequency"),
         n_restarts: int = 1,
         filter_init: str = "zeros",
         resolution_ramp: float = 0.5,
