@@ -1,9 +1,10 @@
 """Scaling of a CPU-bound sweep with Dask workers (run by hand on an otherwise idle machine).
 
 The same sweep — ``--runs`` SymmetryLens fits (7-dim Gaussian translation, ``--steps`` steps, one
-torch thread each, different seeds) — runs on a fresh local Dask cluster with 1 worker and then
-with 2 (or ``--workers``), in one invocation. Wall time includes starting the cluster; CPU time
-is the sum over the runs. Speed-up = wall(1 worker) / wall(n workers). Results go to
+torch thread each, different seeds) — runs first one after another in this process without Dask
+(the engine's overhead), then on a fresh local Dask cluster with 1 worker and with 2 (or
+``--workers``), in one invocation. Wall time includes starting the cluster; CPU time is the sum
+over the runs. Speed-up = wall(1 worker) / wall(n workers). Results go to
 ``benchmarks/results/sweep_scaling.json`` with machine, date and commit.
 
 Example
@@ -42,6 +43,15 @@ def main() -> None:
               "data": [{"name": "gaussian-translation", "dim": 7}], "save_runs": False,
               "fixed": {"n_steps": args.steps}, "design": {"kind": "none"}}
     rows = []
+    # The same runs one after another in this process, without Dask: the engine's overhead.
+    start, cpu0 = time.perf_counter(), time.process_time()
+    direct = [sweeps.execute_run(task)["row"] for task in sweeps.plan_runs(
+        sweeps.load_config(config))]
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    rows.append({"workers": 0, "wall_s": wall, "run_cpu_s_sum": cpu,
+                 "run_wall_s_sum": sum(r["wall_s"] for r in direct),
+                 "cos_min": min(r["metrics"]["cos"] for r in direct), "pids": [os.getpid()]})
+    print(f"in-process, no Dask: {wall:.1f} s wall, {cpu:.0f} s CPU", flush=True)
     scratch = Path(tempfile.mkdtemp(prefix="sweep-scaling-"))
     try:
         for workers in args.workers:
@@ -61,11 +71,14 @@ def main() -> None:
                   f"{cpu:.0f} s CPU in total, cos >= {min(cos):.3f}", flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    base = rows[0]["wall_s"]
-    summary = [{"workers": r["workers"], "wall_s": r["wall_s"], "speedup": base / r["wall_s"]}
-               for r in rows]
-    for s in summary:
-        print(f"{s['workers']} worker(s): speed-up {s['speedup']:.2f}x")
+    base = rows[1]["wall_s"]  # one Dask worker
+    summary = [{"workers": r["workers"], "wall_s": r["wall_s"], "speedup": base / r["wall_s"],
+                "cpu_s_per_run": r["run_cpu_s_sum"] / args.runs} for r in rows]
+    for s in summary[1:]:
+        print(f"{s['workers']} worker(s): speed-up {s['speedup']:.2f}x over 1 worker, "
+              f"{s['cpu_s_per_run']:.1f} s CPU per run")
+    print(f"Dask with 1 worker vs in-process: {rows[1]['wall_s'] / rows[0]['wall_s']:.2f}x wall, "
+          f"{summary[1]['cpu_s_per_run'] / summary[0]['cpu_s_per_run']:.2f}x CPU per run")
     info = versions()
     meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores)",
