@@ -29,12 +29,14 @@ Examples
     OMP_NUM_THREADS=1 python benchmarks/ko_augmentation.py            # 306 s on one core
     OMP_NUM_THREADS=1 python benchmarks/ko_augmentation.py --quick    # seconds, smoke test
     python benchmarks/ko_augmentation.py --learned runs/kdv_fields.npz
+    python benchmarks/ko_augmentation.py --learned-flow runs/flow-kdv-seed0 --slots 1 2 3
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import os
 import platform
 import time
@@ -119,6 +121,22 @@ def load_learned(path: Path) -> list:
     return out
 
 
+def load_learned_flow(path: Path, slots: list[int]) -> list:
+    """Slots (1-based) of a GeneratorFlow saved by ``flow.save(DIR)`` / ``flow-discover``."""
+    from symmetrykit.flows import load_flow
+
+    flow = load_flow(path)
+    if not all(1 <= k <= flow.n_generators for k in slots):
+        raise SystemExit(f"--slots must be in 1..{flow.n_generators}, got {slots}")
+    out = []
+    for k in slots:
+        def field(p: torch.Tensor, k=k) -> torch.Tensor:
+            return torch.as_tensor(flow.evaluate(p.numpy())[k - 1])
+
+        out.append(field)
+    return out
+
+
 # --------------------------------------------------------------------------- training
 
 
@@ -132,8 +150,14 @@ def valid_starts(valid: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def train(pool: list[np.ndarray], starts: list[list[np.ndarray]], args, seed: int) -> FNO1d:
-    """pool[0] = originals (n, nt, nx); pool[1:] = augmented copies; starts alike."""
+def train(pool: list[np.ndarray], starts: list[list[np.ndarray]], args, seed: int,
+          u_val: np.ndarray | None = None) -> tuple[FNO1d, dict]:
+    """pool[0] = originals (n, nt, nx); pool[1:] = augmented copies; starts alike.
+
+    With validation trajectories the weights with the lowest validation NMSE (checked every
+    ``args.eval_every`` steps and at the end) are returned, as the authors report the test
+    metric at the best validation epoch.
+    """
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = FNO1d(WINDOW, WINDOW, width=args.width, modes=args.modes, n_layers=args.layers,
@@ -141,7 +165,19 @@ def train(pool: list[np.ndarray], starts: list[list[np.ndarray]], args, seed: in
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.steps)
     n_traj = pool[0].shape[0]
-    for _ in range(args.steps):
+    best = {"nmse": math.inf, "step": 0, "state": None}
+
+    def check(step: int) -> None:
+        if u_val is None:
+            return
+        model.eval()
+        score = evaluate(model, u_val)["nmse"]
+        model.train()
+        if score < best["nmse"]:
+            best.update(nmse=score, step=step,
+                        state={k: v.detach().clone() for k, v in model.state_dict().items()})
+
+    for step in range(1, args.steps + 1):
         batch = []
         for _ in range(args.batch):
             b = int(rng.integers(n_traj))
@@ -159,7 +195,12 @@ def train(pool: list[np.ndarray], starts: list[list[np.ndarray]], args, seed: in
         loss.backward()
         opt.step()
         sched.step()
-    return model
+        if args.eval_every and step % args.eval_every == 0 and step < args.steps:
+            check(step)
+    check(args.steps)
+    if best["state"] is not None:
+        model.load_state_dict(best["state"])
+    return model, {"best_step": best["step"], "val_nmse": best["nmse"]}
 
 
 @torch.no_grad()
@@ -185,8 +226,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny settings, seconds")
     ap.add_argument("--learned", type=Path, default=None, help="npz of learned field samples")
+    ap.add_argument("--learned-flow", type=Path, default=None,
+                    help="directory of a saved GeneratorFlow fitted on KdV (learning coordinates)")
+    ap.add_argument("--slots", type=int, nargs="+", default=[1, 2, 3],
+                    help="1-based slots of --learned-flow to use (those that are symmetries)")
     ap.add_argument("--n-train", type=int, default=32)
     ap.add_argument("--n-test", type=int, default=32)
+    ap.add_argument("--n-val", type=int, default=0,
+                    help="validation trajectories for choosing the best weights (0: last)")
+    ap.add_argument("--eval-every", type=int, default=500,
+                    help="steps between validation checks")
     ap.add_argument("--steps", type=int, default=6000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -201,18 +250,22 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.n_train, args.n_test, args.steps, args.versions = 8, 8, 40, 1
+        args.n_val, args.eval_every = min(args.n_val, 4), 20
         args.width, args.modes, args.layers, args.seeds = 16, 8, 2, args.seeds[:1]
     out = args.out or RESULTS / ("ko_augmentation_quick.json" if args.quick
                                  else "ko_augmentation.json")
     torch.set_num_threads(1)
     wall0 = time.perf_counter()
 
-    data = pde("kdv", n_trajectories=args.n_train + args.n_test, random_state=args.data_seed)
+    data = pde("kdv", n_trajectories=args.n_train + args.n_test + args.n_val,
+               random_state=args.data_seed)
     nt = data.u.shape[1]
     coords = LearningCoordinates(data.params, nt)
     xn, tn = coords.grids(data.x, data.t)
     un = coords.c * data.u
-    u_train, u_test = un[:args.n_train], un[args.n_train:]
+    u_train = un[:args.n_train]
+    u_test = un[args.n_train:args.n_train + args.n_test]
+    u_val = un[args.n_train + args.n_test:] if args.n_val else None
     tt, xx = np.meshgrid(tn, xn, indexing="ij")
     # Points on which fields are normalised: the graphs of the first training trajectories.
     sample = np.concatenate([np.stack([xx.ravel(), tt.ravel(), u.ravel()], axis=-1)
@@ -221,7 +274,10 @@ def main() -> None:
     arms = {"none": []}
     arms["ground truth"] = [unit_rms(coords.physical_to_learning(s), sample)
                             for s in data.reference_symmetries]
-    if args.learned is not None:
+    if args.learned_flow is not None:
+        arms["learned"] = [unit_rms(f, sample)
+                           for f in load_learned_flow(args.learned_flow, args.slots)]
+    elif args.learned is not None:
         if args.learned.exists():
             arms["learned"] = [unit_rms(f, sample) for f in load_learned(args.learned)]
         else:
@@ -243,9 +299,9 @@ def main() -> None:
         results = []
         for seed in args.seeds:
             t1 = time.perf_counter()
-            model = train(pool, starts, args, seed)
-            res = evaluate(model, u_test) | {"arm": arm, "seed": seed,
-                                             "train_s": time.perf_counter() - t1}
+            model, chosen = train(pool, starts, args, seed, u_val)
+            res = evaluate(model, u_test) | chosen | {"arm": arm, "seed": seed,
+                                                      "train_s": time.perf_counter() - t1}
             print(f"{arm:>12} seed {seed}: NMSE {res['nmse']:.4f} (first block "
                   f"{res['nmse_first_block']:.4f}), {res['train_s']:.0f} s")
             rows.append(res)

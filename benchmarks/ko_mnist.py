@@ -57,6 +57,10 @@ def main() -> None:
     parser.add_argument("--rk-steps", type=int, default=4)
     parser.add_argument("--w-ortho", type=float, default=10.0)
     parser.add_argument("--w-lips", type=float, default=10.0)
+    parser.add_argument("--linear-skip", action="store_true",
+                        help="linear skip in every head (affine fields one layer away)")
+    parser.add_argument("--skip-gain", type=float, default=4.0)
+    parser.add_argument("--adam-beta2", type=float, default=0.999)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
@@ -90,7 +94,8 @@ def main() -> None:
         pixels[train], validity, n_generators=n_fields, hidden=(args.hidden, args.hidden),
         n_iterations=100_000, batch_size=args.batch, s_range=args.sigma, lr=args.lr,
         n_steps=args.rk_steps, orthogonality_weight=args.w_ortho, lipschitz_weight=args.w_lips,
-        weights=weights, max_seconds=args.minutes * 60, random_state=args.seed,
+        weights=weights, max_seconds=args.minutes * 60, linear_skip=args.linear_skip,
+        skip_gain=args.skip_gain, adam_beta2=args.adam_beta2, random_state=args.seed,
         progress=None)
     step, learn_seconds = learned.n_iterations, learned.fit_time
     history = [

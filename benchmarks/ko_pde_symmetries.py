@@ -102,7 +102,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--s-range", type=float, default=0.2,
                         help="largest flow time (paper: 0.4, which lands on d_u here)")
-    parser.add_argument("--decay-at", type=float, default=0.75)
+    parser.add_argument("--decay-at", type=float, default=0.9)
     parser.add_argument("--orthogonalization", default="gram_schmidt",
                         choices=["gram_schmidt", "penalty"])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke test")

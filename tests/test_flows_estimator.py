@@ -123,6 +123,8 @@ def test_fit_is_deterministic():
         ({"periodic_mode": "wrap"}, "periodic_mode"),
         ({"residual_method": "fd"}, "residual_method"),
         ({"checkpoint_every": 0}, "checkpoint_every"),
+        ({"skip_gain": 0.0}, "skip_gain"),
+        ({"adam_beta2": 1.0}, "adam_beta2"),
     ],
 )
 def test_bad_parameters(kwargs, match):
@@ -162,6 +164,12 @@ def test_pde_smoke(periodic_mode, residual_method):
                           residual_method=residual_method, random_state=0).fit(data)
     assert model.periodic_
     assert model.history_["sobolev"][0] == 0 and model.history_["sobolev"][1] != 0
+    # The linear skip acts on coordinates centred on the training points, with the gain.
+    from symmetrykit.flows import pde_points
+
+    np.testing.assert_allclose(model.field_.skip_center,
+                               pde_points(data).reshape(-1, 3).mean(axis=0))
+    assert model.field_.skip_gain == 4.0
     table = compare(model, data, fraction=0.2, n_validity_samples=1)
     assert table.reference_names == ("x-translation", "t-translation", "galilean")
     assert table.galilean.shape == (2,) and np.all(np.isfinite(table.galilean))

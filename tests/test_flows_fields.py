@@ -79,6 +79,56 @@ def test_linear_skip_starts_at_zero_and_adds_a_linear_map():
     torch.testing.assert_close(skip.field(1, scale=1.0)(points), expected[1])
 
 
+def test_centred_skip_adds_a_zero_mean_linear_map_and_survives_a_config_round_trip():
+    # A centred skip term has zero mean over the data, so growing it leaves the field's
+    # constant part (its overlap with translations) unchanged.
+    points = _points() * 0.5 + torch.tensor([0.7, 0.3], dtype=torch.float64)
+    center = points.mean(dim=0)
+    plain = _model(linear_skip=True)
+    centred = _model(linear_skip=True, skip_center=center.tolist())
+    torch.testing.assert_close(centred.raw(points), plain.raw(points))
+    matrix = torch.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=torch.float64)
+    with torch.no_grad():
+        centred.skip_weights[2] = matrix
+    added = centred.raw(points)[2] - plain.raw(points)[2]
+    torch.testing.assert_close(added, (points - center) @ matrix.T)
+    torch.testing.assert_close(added.mean(dim=0), torch.zeros(2, dtype=torch.float64))
+    config = centred.config()
+    assert config["skip_center"] == pytest.approx(center.tolist())
+    rebuilt = GeneratorField(**{**config, "dtype": torch.float64})
+    rebuilt.load_state_dict(centred.state_dict())
+    torch.testing.assert_close(rebuilt.raw(points), centred.raw(points))
+    # Periodic coordinates enter as (cos, sin), already centred: their entry is not used.
+    periodic = GeneratorField(1, 2, hidden=(4,), periodic=(0,), linear_skip=True,
+                              skip_center=[123.0, 0.3], dtype=torch.float64)
+    with torch.no_grad():
+        periodic.skip_weights[0] = torch.tensor([[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    base = GeneratorField(1, 2, hidden=(4,), periodic=(0,), linear_skip=True, dtype=torch.float64)
+    base.load_state_dict(periodic.state_dict())
+    torch.testing.assert_close(periodic.raw(points)[0, :, 0] - base.raw(points)[0, :, 0],
+                               -0.3 * torch.ones(40, dtype=torch.float64))
+    for bad in ([0.0], [0.0, math.nan]):
+        with pytest.raises(ValueError, match="skip_center"):
+            GeneratorField(1, 2, linear_skip=True, skip_center=bad)
+
+
+def test_skip_gain_scales_the_linear_term_only():
+    points = _points()
+    plain = _model(linear_skip=True)
+    gained = _model(linear_skip=True, skip_gain=4.0)
+    torch.testing.assert_close(gained.raw(points), plain.raw(points))
+    matrix = torch.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=torch.float64)
+    with torch.no_grad():
+        plain.skip_weights[0] = matrix
+        gained.skip_weights[0] = matrix
+    base = _model().raw(points)[0]
+    torch.testing.assert_close(gained.raw(points)[0] - base, 4.0 * (plain.raw(points)[0] - base))
+    assert gained.config()["skip_gain"] == 4.0
+    for bad in (0.0, -1.0, math.inf, True):
+        with pytest.raises(ValueError, match="skip_gain"):
+            GeneratorField(1, 2, linear_skip=True, skip_gain=bad)
+
+
 def test_periodic_coordinates_give_exactly_periodic_fields():
     model = GeneratorField(2, 3, hidden=(8,), periodic=(0,), dtype=torch.float64,
                            generator=torch.Generator().manual_seed(0))

@@ -117,7 +117,7 @@ def _run_pde(args: argparse.Namespace, name: str, out: Path, config: dict[str, A
     flow = GeneratorFlow(n_generators=config["n_generators"], hidden=config["hidden"],
                          n_iterations=config["iterations"], batch_size=config["batch_size"],
                          patch_shape=config["patch"], s_range=config["s_range"],
-                         lr_decay_at=0.75, random_state=args.seed,
+                         lr_decay_at=0.9, random_state=args.seed,
                          device=args.device, progress=_progress(args), **options)
     flow.fit(data)
     table = compare(flow, data, random_state=args.seed)

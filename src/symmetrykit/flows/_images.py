@@ -610,6 +610,9 @@ def fit_image_generators(
     lipschitz_tau: float = 0.5,
     weights: torch.Tensor | np.ndarray | None = None,
     max_seconds: float | None = None,
+    linear_skip: bool = False,
+    skip_gain: float = 4.0,
+    adam_beta2: float = 0.999,
     random_state: Any = None,
     progress: Any = None,
 ) -> ImageGenerators:
@@ -644,6 +647,14 @@ def fit_image_generators(
         Pixel weight map (e.g. :meth:`ImageValidity.sensitivity_map`); uniform when omitted.
     max_seconds : float, optional
         Stop earlier once this much time was spent (at least one iteration is run).
+    linear_skip : bool, default False
+        Give every head a linear map of the pixel coordinates (centred on the grid, zero at
+        start, see :class:`GeneratorField`): the six affine fields are then one linear layer
+        away. ``False`` is the paper's plain MLP.
+    skip_gain : float, default 4.0
+        Factor on the skip input (a faster learning rate for the linear part under Adam).
+    adam_beta2 : float, default 0.999
+        Adam's second-moment decay (see :class:`GeneratorFlow`, where 0.99 is the default).
     random_state : None, int or torch.Generator
         Initial weights, batches and flow times.
     progress : str, ProgressMeter or None
@@ -669,6 +680,8 @@ def fit_image_generators(
             raise ValueError(f"{name} must be positive, got {value!r}")
     if max_seconds is not None and not float(max_seconds) > 0:
         raise ValueError(f"max_seconds must be positive or None, got {max_seconds!r}")
+    if not 0 < float(adam_beta2) < 1:
+        raise ValueError(f"adam_beta2 must be in (0, 1), got {adam_beta2!r}")
     if not callable(validity):
         raise ValueError("validity must be a callable (original, transformed) -> scores")
     height, width = images.shape[-2:]
@@ -686,9 +699,11 @@ def fit_image_generators(
     start = time.perf_counter()
     generator = _torch_generator(random_state)
     k = int(n_generators)
+    center = grid.mean(dim=0).tolist() if linear_skip else None
     model = GeneratorField(k, 2, hidden=tuple(hidden), generator=generator, dtype=images.dtype,
-                           device=images.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(lr))
+                           device=images.device, linear_skip=bool(linear_skip),
+                           skip_center=center, skip_gain=float(skip_gain))
+    optimizer = torch.optim.Adam(model.parameters(), lr=float(lr), betas=(0.9, float(adam_beta2)))
     stacked_grid = grid.expand(k, *grid.shape)
     names = ("loss", "validity", "orthogonality", "lipschitz")
     # Lists, not preallocated arrays: with max_seconds, n_iterations may be a loose cap.
