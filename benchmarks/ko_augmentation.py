@@ -128,13 +128,8 @@ def load_learned_flow(path: Path, slots: list[int]) -> list:
     flow = load_flow(path)
     if not all(1 <= k <= flow.n_generators for k in slots):
         raise SystemExit(f"--slots must be in 1..{flow.n_generators}, got {slots}")
-    out = []
-    for k in slots:
-        def field(p: torch.Tensor, k=k) -> torch.Tensor:
-            return torch.as_tensor(flow.evaluate(p.numpy())[k - 1])
-
-        out.append(field)
-    return out
+    # flow.generators_[k] maps (N, 3) arrays to (N, 3) arrays; the augmentation flows tensors.
+    return [lambda p, g=flow.generators_[k - 1]: torch.as_tensor(g(p.numpy())) for k in slots]
 
 
 # --------------------------------------------------------------------------- training

@@ -38,6 +38,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--out", type=Path, default=HERE / "results" / "sweep_scaling.json")
     args = parser.parse_args()
+    if args.workers[0] != 1:
+        parser.error("--workers must start with 1 (the speed-ups are relative to one worker)")
 
     config = {"name": "scaling", "method": "symmetrylens", "seeds": list(range(args.runs)),
               "data": [{"name": "gaussian-translation", "dim": 7}], "save_runs": False,
