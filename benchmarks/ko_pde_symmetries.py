@@ -83,6 +83,8 @@ def _record(row: dict) -> dict:
         "identity_validity": comparison["identity_validity"], "mutual": comparison["mutual"],
         "acceptance": _acceptance(row["data"], comparison),
         "final_validity_per_slot": comparison["final_validity_per_slot"],
+        "validity_gap": comparison.get("validity_gap"),
+        "is_symmetry": comparison.get("is_symmetry"),
         "run_id": row["run_id"],
     }
 
@@ -105,6 +107,10 @@ def main() -> None:
     parser.add_argument("--decay-at", type=float, default=0.9)
     parser.add_argument("--orthogonalization", default="gram_schmidt",
                         choices=["gram_schmidt", "penalty"])
+    parser.add_argument("--skip-gain", type=float, default=None,
+                        help="GeneratorFlow's skip_gain (default: the estimator's)")
+    parser.add_argument("--basis", default="smoothest", choices=["smoothest", "learned"],
+                        help="basis of the slots judged symmetries (GeneratorFlow.basis)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke test")
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--jobs", type=int, default=1,
@@ -126,7 +132,8 @@ def main() -> None:
                   "n_iterations": args.iterations, "patch_shape": list(args.patch),
                   "batch_size": args.batch, "n_steps": args.rk4_steps, "lr": args.lr,
                   "lr_decay_at": args.decay_at, "s_range": args.s_range,
-                  "orthogonalization": args.orthogonalization},
+                  "orthogonalization": args.orthogonalization, "basis": args.basis,
+                  **({} if args.skip_gain is None else {"skip_gain": args.skip_gain})},
         "design": {"kind": "none"}}
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     sweep_dir = args.sweep_dir or Path("sweeps") / f"ko_pde_symmetries-{stamp}"

@@ -36,7 +36,10 @@ def test_kdv_run_directory(tmp_path: Path, capsys) -> None:
     assert len(comparison["galilean"]) == 3 and len(comparison["validity"]) == 3
     assert "| slot |" in (out / "comparison.md").read_text()
     flow = load_flow(out)
-    assert flow.n_generators == 3 and flow.n_iterations == 3
+    assert flow.n_generators == 3 and flow.n_iterations == 3 and flow.basis == "smoothest"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["validity_gap"]) == 3 and len(metrics["is_symmetry"]) == 3
+    assert all(isinstance(judged, bool) for judged in metrics["is_symmetry"])
     with np.load(out / "arrays.npz", allow_pickle=False) as arrays:
         assert arrays["history.loss"].shape == (3,)
 
@@ -97,3 +100,12 @@ def test_checkpoint_option_reaches_the_fit(tmp_path: Path) -> None:
     assert main(["flow-discover", "--data", "kdv", "--out", str(out), "--checkpoint", str(ckpt),
                  *TINY]) == 0
     assert load_flow(out).checkpoint == str(ckpt)
+
+
+def test_learned_basis_is_kept_on_request(tmp_path: Path) -> None:
+    out = tmp_path / "learned"
+    assert main(["flow-discover", "--data", "kdv", "--basis", "learned", "--out", str(out),
+                 *TINY]) == 0
+    flow = load_flow(out)
+    assert flow.basis == "learned"
+    assert np.all(np.triu(flow.mixing_, 1) == 0)  # Gram-Schmidt slots, not rotated

@@ -99,6 +99,33 @@ def test_gram_schmidt_slots_are_orthonormal_on_the_training_points(fitted):
     assert np.all(np.triu(model.mixing_, 1) == 0)
 
 
+def test_slots_are_judged_by_their_validity_gap(fitted):
+    model, data = fitted
+    # A custom validity has no known scale: the gaps are measured, nothing is judged.
+    assert model.is_symmetry_ is None
+    assert model.validity_gap_.shape == (2,) and model.roughness_.shape == (2,)
+    # The rotation keeps the polygons far more valid than the second slot does.
+    assert model.validity_gap_[0] + 3 < model.validity_gap_[1]
+
+
+@pytest.mark.parametrize("basis", ["smoothest", "learned"])
+def test_a_margin_judges_the_slots_and_rotates_only_symmetries(basis):
+    data = polygons(8)
+    model = GeneratorFlow(n_generators=3, hidden=(16, 16), n_iterations=60, lr=1e-2,
+                          validity=polygon_defect, symmetry_margin=1e6, basis=basis,
+                          random_state=0).fit(data)
+    # Every slot passes a huge margin: all three are rotated into the smoothest basis.
+    np.testing.assert_array_equal(model.is_symmetry_, [True, True, True])
+    points = data.reshape(-1, 2)
+    values = model.evaluate(points)
+    gram = np.einsum("knd,jnd->kj", values, values) / points.shape[0]
+    np.testing.assert_allclose(gram, np.eye(3), atol=1e-4)  # still orthonormal
+    if basis == "smoothest":
+        assert np.all(np.diff(model.roughness_) >= -1e-9)  # smoothest first
+    else:
+        assert np.all(np.triu(model.mixing_, 1) == 0)  # the Gram-Schmidt slots as learned
+
+
 def test_fit_is_deterministic():
     data = polygons(4)
     kwargs = dict(n_generators=2, hidden=(8,), n_iterations=3, batch_size=2,
@@ -125,6 +152,8 @@ def test_fit_is_deterministic():
         ({"checkpoint_every": 0}, "checkpoint_every"),
         ({"skip_gain": 0.0}, "skip_gain"),
         ({"adam_beta2": 1.0}, "adam_beta2"),
+        ({"basis": "pca"}, "basis"),
+        ({"symmetry_margin": 0.0}, "symmetry_margin"),
     ],
 )
 def test_bad_parameters(kwargs, match):
@@ -169,7 +198,10 @@ def test_pde_smoke(periodic_mode, residual_method):
 
     np.testing.assert_allclose(model.field_.skip_center,
                                pde_points(data).reshape(-1, 3).mean(axis=0))
-    assert model.field_.skip_gain == 4.0
+    assert model.field_.skip_gain == 8.0
+    # The default PDE validity has a known scale (nats): every slot is judged.
+    assert model.is_symmetry_.shape == (2,) and model.is_symmetry_.dtype == bool
+    assert np.all(np.isfinite(model.validity_gap_))
     table = compare(model, data, fraction=0.2, n_validity_samples=1)
     assert table.reference_names == ("x-translation", "t-translation", "galilean")
     assert table.galilean.shape == (2,) and np.all(np.isfinite(table.galilean))
@@ -201,14 +233,16 @@ def test_an_interrupted_fit_resumes_to_the_uninterrupted_result(tmp_path):
     data = polygons(6)
     params = dict(n_generators=2, hidden=(8,), n_iterations=10, batch_size=2, lr=1e-2,
                   lr_decay_at=0.5, random_state=4, checkpoint_every=3)
-    reference = GeneratorFlow(validity=CountingDefect(), **params).fit(data)
+    uninterrupted = CountingDefect()
+    reference = GeneratorFlow(validity=uninterrupted, **params).fit(data)
     path = tmp_path / "ckpt"
     with pytest.raises(Interrupted):  # iteration 7 fails; iterations 0-5 are checkpointed
         GeneratorFlow(validity=CountingDefect(fail_at=8), checkpoint=path, **params).fit(data)
     assert (path / "checkpoint.npz").is_file()
     counted = CountingDefect()
     resumed = GeneratorFlow(validity=counted, checkpoint=path, **params).fit(data)
-    assert counted.calls == 10 - 6  # it continued, it did not start again
+    # It continued, it did not start again (fit's validity gaps after training also count).
+    assert counted.calls == uninterrupted.calls - 6
     for name, values in reference.history_.items():
         np.testing.assert_array_equal(resumed.history_[name], values)
     points = data.reshape(-1, 2)

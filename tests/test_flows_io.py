@@ -36,6 +36,9 @@ def test_round_trip_is_exact(fitted, kdv, tmp_path: Path, single_thread) -> None
     np.testing.assert_array_equal(loaded.evaluate(points), fitted.evaluate(points))
     np.testing.assert_array_equal(loaded.generators_[1](points), fitted.generators_[1](points))
     np.testing.assert_array_equal(loaded.scales_, fitted.scales_)
+    for name in ("mixing_", "validity_gap_", "roughness_", "is_symmetry_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(fitted, name))
+    assert loaded.is_symmetry_.dtype == bool
     assert loaded.periodic_ is True and loaded.validity_ is None
     assert loaded.fit_time_ == fitted.fit_time_
     assert set(loaded.history_) == set(fitted.history_)
@@ -57,7 +60,8 @@ def test_files_hold_no_pickle_and_record_the_validity(fitted, tmp_path: Path) ->
     assert "validity" not in meta["params"] and "progress" not in meta["params"]
     assert meta["field_config"]["dtype"] == "float32"
     with np.load(tmp_path / "flow.npz", allow_pickle=False) as archive:
-        assert all(archive[name].dtype.kind == "f" for name in archive.files)
+        assert all(archive[name].dtype.kind in "fb" for name in archive.files)
+        assert archive["fitted.is_symmetry_"].dtype == bool  # the slots judged to be symmetries
 
 
 def test_refuses_to_overwrite(fitted, tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ def test_round_trip_restores_every_learned_attribute(fitted, data, tmp_path):
     assert loaded.history_ == fitted.history_
     assert all(isinstance(v, float) for values in loaded.history_.values() for v in values)
     assert loaded.fit_time_ == pytest.approx(fitted.fit_time_)
-    for name in ("restart_losses_", "best_restart_"):  # present since n_restarts was added
+    for name in ("restart_losses_", "best_restart_", "restart_starts_"):
         if hasattr(fitted, name):
             assert getattr(loaded, name) == getattr(fitted, name), name
     assert loaded.get_params() == fitted.get_params()

@@ -190,9 +190,11 @@ def test_random_init_has_no_warm_start_and_warm_restarts_compete():
     ds = sk.datasets.local_signals(n_samples=2_000, dim=5, random_state=0)
     params = {"n_steps": 10, "warmup_steps": 2, "batch_size": 100, "progress": "none"}
     lens = SymmetryLens(init="random", random_state=0, **params).fit(ds.X)
-    assert lens.warm_start_ is None
+    assert lens.warm_start_ is None and lens.restart_starts_ == ["random"]
     lens = SymmetryLens(n_restarts=2, random_state=0, **params).fit(ds.X)
     assert len(lens.restart_losses_) == 2
+    assert lens.restart_starts_[0] == lens.warm_starts_[0].source
+    assert len(lens.restart_starts_) == 2
     assert lens.best_restart_ == int(np.argmin(lens.restart_losses_))
     assert (lens.history_["tau"][0] == 1.0) == (lens.best_restart_ == 0)
 

@@ -369,6 +369,13 @@ def test_failing_savefig_keeps_old_figure(tmp_path: Path) -> None:
         run.save_figure(BadFigure(), "plot")
     assert path.read_bytes() == b"old image"
     assert _tmp_leftovers(run.path) == []
+    # The same writer serves figures outside run directories (sweep reports): it creates the
+    # folder, and a failed figure leaves nothing behind.
+    other = runs.atomic_write_figure(GoodFigure(), tmp_path / "report" / "figures" / "a.png")
+    assert other.read_bytes() == b"old image"
+    with pytest.raises(RuntimeError, match="renderer crashed"):
+        runs.atomic_write_figure(BadFigure(), other.parent / "b.png")
+    assert sorted(p.name for p in other.parent.iterdir()) == ["a.png"]
 
 
 def test_failed_config_conversion_leaves_no_run(tmp_path: Path) -> None:

@@ -117,7 +117,7 @@ def _run_pde(args: argparse.Namespace, name: str, out: Path, config: dict[str, A
     flow = GeneratorFlow(n_generators=config["n_generators"], hidden=config["hidden"],
                          n_iterations=config["iterations"], batch_size=config["batch_size"],
                          patch_shape=config["patch"], s_range=config["s_range"],
-                         lr_decay_at=0.9, random_state=args.seed,
+                         lr_decay_at=0.9, basis=config["basis"], random_state=args.seed,
                          device=args.device, progress=_progress(args), **options)
     flow.fit(data)
     table = compare(flow, data, random_state=args.seed)
@@ -136,6 +136,8 @@ def _run_pde(args: argparse.Namespace, name: str, out: Path, config: dict[str, A
         "final_loss": float(flow.history_["loss"][-1]),
         "projection_norms": table.projection_norms,
         "principal_angles_deg": np.degrees(table.principal_angles),
+        "validity_gap": flow.validity_gap_,
+        "is_symmetry": flow.is_symmetry_,
     }
     run.save_metrics(metrics)
 
@@ -308,7 +310,7 @@ def _cmd_flow_discover(args: argparse.Namespace) -> int:
                        "held_out": args.held_out})
     else:
         config.update({"trajectories": args.trajectories, "patch": _parse_patch(args.patch),
-                       "s_range": args.s_range,
+                       "s_range": args.s_range, "basis": args.basis,
                        "nx": args.nx, "nt": args.nt})
     out = Path(args.out) if args.out else Path("runs") / f"flow-{name}-seed{args.seed}"
     _check_out_free(out, args.overwrite)
@@ -348,6 +350,9 @@ def add_flow_parser(commands: Any) -> None:
     sub.add_argument("--s-range", type=float, default=0.2,
                      help="PDEs: largest flow time per iteration (default 0.2; the paper's 0.4 "
                           "finds d_u instead of the Galilean boost on KdV/KS in CPU-length runs)")
+    sub.add_argument("--basis", choices=["smoothest", "learned"], default="smoothest",
+                     help="PDEs: return the slots judged symmetries in the smoothest-first basis "
+                          "of their span (default) or as learned")
     sub.add_argument("--seed", type=int, default=0, help="seed of the data and the fit (default 0)")
     sub.add_argument("--out", default=None,
                      help="run directory (default runs/flow-<data>-seed<S>)")

@@ -79,18 +79,13 @@ def report(result: Any, metric: str | None = None, figures: bool = True) -> str:
 
 
 def _figures(result: Any, directory: Path, summary: list[dict], morris: list[Any]) -> None:
-    import io
-
     from . import plot
-    from .runs import atomic_write_bytes
+    from .runs import atomic_write_figure
 
     folder = directory / "figures"
 
     def save(fig: Any, name: str) -> None:
-        folder.mkdir(exist_ok=True)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-        atomic_write_bytes(folder / f"{name}.png", buffer.getvalue())
+        atomic_write_figure(fig, folder / f"{name}.png")
 
     for m in morris:
         slug = re.sub(r"[^A-Za-z0-9_.\-]+", "_", m.data).strip("._") or "data"

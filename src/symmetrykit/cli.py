@@ -200,10 +200,9 @@ def _discover_metrics(lens: Any, ds: datasets.SymmetryDataset, source: str) -> d
     if losses:
         metrics["final_loss"] = losses[-1]
     # Which start each run had and its final unsupervised loss: how the kept run was chosen.
-    starts = [w.source for w in lens.warm_starts_]
-    starts += ["random"] * (len(lens.restart_losses_) - len(starts))
     metrics["runs"] = [{"start": start, "final_loss": loss}
-                       for start, loss in zip(starts, lens.restart_losses_, strict=True)]
+                       for start, loss in zip(lens.restart_starts_, lens.restart_losses_,
+                                              strict=True)]
     metrics["kept_run"] = int(lens.best_restart_)
     if ds.generator is not None:
         truth = ds.generator

@@ -44,6 +44,7 @@ __all__ = [
     "RunDirectory",
     "atomic_write_bytes",
     "atomic_write_text",
+    "atomic_write_figure",
     "to_jsonable",
     "versions",
 ]
@@ -149,6 +150,20 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically; see :func:`atomic_write_bytes`."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_figure(fig: Any, path: str | os.PathLike[str], *, dpi: float = 110,
+                        **savefig_kwargs: Any) -> Path:
+    """Save a matplotlib figure as a PNG at ``path`` atomically, creating its folder.
+
+    ``bbox_inches`` defaults to ``"tight"``; other keywords go to ``fig.savefig``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    savefig_kwargs.setdefault("bbox_inches", "tight")
+    with _atomic_open(path) as handle:
+        fig.savefig(handle, format="png", dpi=dpi, **savefig_kwargs)
+    return path
 
 
 # --------------------------------------------------------------------------------------------
@@ -567,13 +582,8 @@ class RunDirectory:
             raise ValueError(
                 f"invalid figure name {name!r}: use letters, digits, '_', '.', '-' (no folders)"
             )
-        figures = self.path / FIGURES_DIR
-        figures.mkdir(exist_ok=True)
-        target = figures / f"{name}.png"
-        savefig_kwargs.setdefault("bbox_inches", "tight")
-        with _atomic_open(target) as handle:
-            fig.savefig(handle, format="png", dpi=dpi, **savefig_kwargs)
-        return target
+        return atomic_write_figure(fig, self.path / FIGURES_DIR / f"{name}.png", dpi=dpi,
+                                   **savefig_kwargs)
 
     def figures(self) -> list[Path]:
         """Saved figure files, sorted by name."""

@@ -7,7 +7,8 @@
   solution, derivatives re-estimated on the deformed grid) and :class:`ImageValidity` (feature angle
   of a locally trained classifier, with the sensitivity weighting).
 * Learning and evaluation: :class:`GeneratorFlow` (``fit -> self``), :func:`compare` and
-  :func:`field_similarity` against known symmetries, :func:`affine_measure` and
+  :func:`field_similarity` against known symmetries, :func:`smoothest_basis` (the canonical
+  basis of the learned symmetries), :func:`affine_measure` and
   :func:`fit_image_generators` for images.
 * Persistence: :func:`save_flow` / :func:`load_flow` (JSON + npz, no pickle).
 * Downstream use: :func:`augment_solutions` / :func:`transform_solutions` and a small
@@ -15,6 +16,7 @@
 """
 
 from ._augment import AugmentedSolutions, FNO1d, augment_solutions, transform_solutions
+from ._canonical import field_jacobians, smoothest_basis
 from ._compare import FlowComparison, compare
 from ._estimator import GeneratorFlow, PDEValidity, pde_points, pde_reference_fields
 from ._fields import GeneratorField, field_norms, flow
@@ -63,6 +65,7 @@ __all__ = [
     "compare",
     "deform_solution",
     "field_inner_products",
+    "field_jacobians",
     "field_norms",
     "field_similarity",
     "field_validity",
@@ -77,6 +80,7 @@ __all__ = [
     "pde_residual",
     "pixel_grid",
     "save_flow",
+    "smoothest_basis",
     "sobolev_penalty",
     "train_classifier",
     "transform_solutions",

@@ -8,8 +8,8 @@ A saved flow is two files in a directory:
     the :class:`GeneratorField` configuration (``field_.config()``), ``periodic_``,
     ``fit_time_``, the names of the saved arrays and the SHA-256 of ``flow.npz``.
 ``flow.npz``
-    Plain float arrays: the field's ``state_dict`` (``field.<name>``), every fitted float
-    array attribute such as ``scales_`` (``fitted.<name>``) and every ``history_`` entry
+    Plain float arrays: the field's ``state_dict`` (``field.<name>``), every fitted float (or
+    bool) array attribute such as ``scales_`` (``fitted.<name>``) and every ``history_`` entry
     (``history.<name>``). Written without pickle and read with
     ``allow_pickle=False``.
 
@@ -111,16 +111,17 @@ def save_flow(flow, directory: str | os.PathLike[str], overwrite: bool = False) 
     arrays: dict[str, np.ndarray] = {}
     for name, tensor in flow.field_.state_dict().items():
         arrays[f"field.{name}"] = tensor.detach().cpu().numpy()
-    # Every fitted float array (scales_, mixing_, ...), so new fitted state travels too.
+    # Every fitted float or bool array (scales_, mixing_, is_symmetry_, ...), so new fitted
+    # state travels too.
     for name, value in sorted(vars(flow).items()):
         if (name.endswith("_") and not name.startswith("_") and isinstance(value, np.ndarray)
-                and value.dtype.kind == "f"):
+                and value.dtype.kind in "fb"):
             arrays[f"fitted.{name}"] = value
     history = getattr(flow, "history_", None) or {}
     for name, values in history.items():
         arrays[f"history.{name}"] = np.asarray(values, dtype=np.float64)
     for name, array in arrays.items():
-        if array.dtype.kind != "f":
+        if array.dtype.kind != "f" and not (name.startswith("fitted.") and array.dtype.kind == "b"):
             raise ValueError(f"array {name!r} has dtype {array.dtype}; expected floats")
     payload = _npz_bytes(arrays)
     meta = {
@@ -258,6 +259,8 @@ def load_flow(directory: str | os.PathLike[str], device: str | None = None):
         if name.startswith("fitted."):
             setattr(flow, name.removeprefix("fitted."), array)
     flow.scales_ = scales
+    if "fitted.is_symmetry_" not in arrays:  # judged without a margin (or saved before 0.x)
+        flow.is_symmetry_ = None
     flow.history_ = {name.removeprefix("history."): array
                      for name, array in arrays.items() if name.startswith("history.")}
     fit_time = meta.get("fit_time")

@@ -160,6 +160,8 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         The warm start of the kept run (``None`` if the kept run started at random).
     restart_losses_, best_restart_
         Final unsupervised loss of every run and the index of the kept one.
+    restart_starts_ : list of str
+        How every run started: the ``source`` of its warm start, or ``"random"``.
     n_features_in_ : int
     """
 
@@ -374,6 +376,8 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         self.padding_ = padding
         self.history_ = best["history"]
         self.restart_losses_ = [r["final_loss"] for r in runs]
+        self.restart_starts_ = ([w.source for w in self.warm_starts_]
+                                + ["random"] * (len(runs) - len(self.warm_starts_)))
         self.best_restart_ = best_index
         self.warm_start_ = (self.warm_starts_[best_index]
                             if best_index < len(self.warm_starts_) else None)

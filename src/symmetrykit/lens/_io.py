@@ -160,6 +160,8 @@ def save_lens(
     }
     if hasattr(lens, "best_restart_"):
         config["best_restart"] = int(lens.best_restart_)
+    if hasattr(lens, "restart_starts_"):
+        config["restart_starts"] = [str(start) for start in lens.restart_starts_]
     if warm is not None:
         config["warm_start"] = {"cyclic": warm.cyclic, "chain_similarity": warm.chain_similarity,
                                 "closure_similarity": warm.closure_similarity,
@@ -281,6 +283,9 @@ def load_lens(path: str | os.PathLike[str]) -> SymmetryLens:
         lens.restart_losses_ = [float(v) for v in arrays["restart_losses"].ravel()]
     if isinstance(config.get("best_restart"), int):
         lens.best_restart_ = config["best_restart"]
+    starts = config.get("restart_starts")
+    if isinstance(starts, list) and all(isinstance(start, str) for start in starts):
+        lens.restart_starts_ = starts
     lens.warm_start_ = _load_warm_start(run.path, config, arrays, dim, size)
     lens.warm_starts_ = [] if lens.warm_start_ is None else [lens.warm_start_]
     try:

@@ -154,8 +154,7 @@ def _lens_fit_and_score(lens: Any, ds: Any) -> dict[str, Any]:
     from ..metrics import generator_similarity, representation_similarity
 
     lens.fit(ds.X)
-    starts = [w.source for w in lens.warm_starts_]
-    starts += ["random"] * (len(lens.restart_losses_) - len(starts))
+    starts = lens.restart_starts_
     metrics: dict[str, Any] = {"final_loss": float(lens.restart_losses_[lens.best_restart_]),
                                "kept_start": starts[lens.best_restart_], "starts": starts,
                                "restart_losses": [float(v) for v in lens.restart_losses_],
@@ -269,7 +268,10 @@ def _flow_fit_and_score(flow: Any, data: Any) -> dict[str, Any]:
         "galilean": None if table.galilean is None else np.asarray(table.galilean).tolist(),
         "principal_angles_deg": np.degrees(table.principal_angles).tolist(),
         "identity_validity": table.identity_validity, "mutual": mutual.tolist(),
-        "final_validity_per_slot": flow.history_["validity_per_slot"][-50:].mean(0).tolist()}
+        "final_validity_per_slot": flow.history_["validity_per_slot"][-50:].mean(0).tolist(),
+        "validity_gap": np.asarray(flow.validity_gap_).tolist(),
+        "is_symmetry": (None if flow.is_symmetry_ is None
+                        else np.asarray(flow.is_symmetry_).tolist())}
     return metrics
 
 
