@@ -198,7 +198,7 @@ def test_pde_smoke(periodic_mode, residual_method):
 
     np.testing.assert_allclose(model.field_.skip_center,
                                pde_points(data).reshape(-1, 3).mean(axis=0))
-    assert model.field_.skip_gain == 8.0
+    assert model.field_.skip_gain == 4.0
     # The default PDE validity has a known scale (nats): every slot is judged.
     assert model.is_symmetry_.shape == (2,) and model.is_symmetry_.dtype == bool
     assert np.all(np.isfinite(model.validity_gap_))
