@@ -11,8 +11,10 @@ from symmetrykit.flows._images import (
     AFFINE_FIELD_NAMES,
     DigitCNN,
     ImageValidity,
+    _smoothest_rotation,
     affine_fields,
     affine_measure,
+    fit_image_generators,
     flow_images,
     pixel_grid,
     train_classifier,
@@ -195,3 +197,78 @@ def test_bad_inputs():
         train_classifier(np.zeros((4, 28, 28), np.uint8), np.zeros(3, int))
     with pytest.raises(ValueError, match="images must have shape"):
         train_classifier(np.zeros((4, 28)), np.zeros(4, int))
+
+
+def pixel_change(original, transformed):
+    """Cheap differentiable validity: mean squared change of every image, ``(K, B)``."""
+    return ((transformed - original) ** 2).mean(dim=(-3, -2, -1))
+
+
+def tiny_fit(basis, weights=None):
+    images = blob_images(6, size=12)
+    return fit_image_generators(images, pixel_change, n_generators=3, hidden=(8,),
+                                n_iterations=3, batch_size=2, weights=weights, basis=basis,
+                                random_state=0)
+
+
+def weighted_gram(values, weights):
+    w = np.asarray(weights, dtype=np.float64)
+    return np.einsum("knd,jnd,n->kj", values, values, w / w.sum())
+
+
+def test_smoothest_basis_rotates_the_learned_span():
+    weights = torch.linspace(0.5, 1.5, 144)
+    learned, smooth = tiny_fit("learned", weights), tiny_fit("smoothest", weights)
+    assert learned.roughness is None and np.array_equal(learned.mixing, np.eye(3))
+    points = learned.grid.numpy()
+    before, after = learned.evaluate(points), smooth.evaluate(points)
+    # Same training, same span: every smoothest slot is a combination of the trained ones.
+    coefficients, *_ = np.linalg.lstsq(before.reshape(3, -1).T, after.reshape(3, -1).T,
+                                       rcond=None)
+    np.testing.assert_allclose(before.reshape(3, -1).T @ coefficients, after.reshape(3, -1).T,
+                               atol=1e-5)
+    np.testing.assert_allclose(weighted_gram(after, weights), np.eye(3), atol=1e-5)
+    assert np.all(np.diff(smooth.roughness) >= 0)
+    np.testing.assert_array_equal(smooth.history["loss"], learned.history["loss"])
+
+
+def test_stacked_field_matches_evaluate_in_either_basis():
+    for basis in ("learned", "smoothest"):
+        fitted = tiny_fit(basis)
+        grid = fitted.grid
+        shared = fitted.stacked_field()(grid).detach().numpy()
+        np.testing.assert_allclose(shared, fitted.evaluate(grid.numpy()), atol=1e-5)
+        # One point set per slot, as when the K flows are integrated together.
+        per_slot = torch.stack([grid, grid.flip(0), 0.5 * grid])
+        stacked = fitted.stacked_field()(per_slot).detach().numpy()
+        for k in range(3):
+            np.testing.assert_allclose(stacked[k], fitted.evaluate(per_slot[k].numpy())[k],
+                                       atol=1e-5)
+
+
+def test_smoothest_rotation_separates_a_translation_from_a_curved_field():
+    grid = pixel_grid(16, 16, dtype=torch.float64)
+    offset = (grid[:, 0] ** 2).mean()
+    norm = (grid[:, 0] ** 2 - offset).pow(2).mean().sqrt()
+
+    def translation_and_curved(points):
+        x = points[:, 0]
+        translation = torch.stack([torch.ones_like(x), torch.zeros_like(x)], dim=-1)
+        curved = torch.stack([(x**2 - offset) / norm, torch.zeros_like(x)], dim=-1)
+        return torch.stack([translation, curved])
+
+    def mixed(points):
+        translation, curved = translation_and_curved(points)
+        return torch.stack([0.6 * translation + 0.8 * curved, 0.8 * translation - 0.6 * curved])
+
+    rotation, roughness = _smoothest_rotation(mixed, grid, torch.ones(256, dtype=torch.float64))
+    fields = np.einsum("kj,jnd->knd", rotation, mixed(grid).numpy())
+    expected = translation_and_curved(grid).numpy()
+    np.testing.assert_allclose(fields[0], expected[0], atol=1e-8)
+    np.testing.assert_allclose(np.abs(fields[1]), np.abs(expected[1]), atol=1e-8)
+    assert roughness[0] == pytest.approx(0.0, abs=1e-12) and roughness[1] > 1.0
+
+
+def test_unknown_basis_is_refused():
+    with pytest.raises(ValueError, match="basis must be"):
+        tiny_fit("canonical")

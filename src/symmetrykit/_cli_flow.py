@@ -203,7 +203,8 @@ def _run_mnist(args: argparse.Namespace, out: Path, config: dict[str, Any]) -> i
     learned = fit_image_generators(
         pixels[train], validity, n_generators=config["n_generators"], hidden=config["hidden"],
         n_iterations=config["iterations"], batch_size=config["batch_size"],
-        weights=weight_map, random_state=args.seed, progress=_progress(args), **options)
+        weights=weight_map, basis=config["basis"], random_state=args.seed,
+        progress=_progress(args), **options)
     measure = learned.affine_measure()
     held_out = pixels[test]
     s_range = 0.4
@@ -230,7 +231,8 @@ def _run_mnist(args: argparse.Namespace, out: Path, config: dict[str, Any]) -> i
     arrays = {f"field.{k}": v.detach().cpu().numpy()
               for k, v in learned.field.state_dict().items()}
     arrays.update({f"history.{k}": v for k, v in learned.history.items()})
-    run.save_arrays(scales=learned.scales, weight_map=weight_map, **arrays)
+    run.save_arrays(scales=learned.scales, mixing=learned.mixing, weight_map=weight_map,
+                    **arrays)
     _write_json(run.path / "field.json", {"field_config": learned.field.config(),
                                           "grid": [28, 28], "coordinates": "pixel_grid"})
     _write_json(run.path / "affine.json", {
@@ -303,6 +305,7 @@ def _cmd_flow_discover(args: argparse.Namespace) -> int:
         "hidden": _parse_hidden(args.hidden),
         "lr": args.lr,
         "device": args.device,
+        "basis": args.basis,
     }
     if image:
         config.update({"n_train": args.n_train, "classifier_epochs": args.classifier_epochs,
@@ -310,7 +313,7 @@ def _cmd_flow_discover(args: argparse.Namespace) -> int:
                        "held_out": args.held_out})
     else:
         config.update({"trajectories": args.trajectories, "patch": _parse_patch(args.patch),
-                       "s_range": args.s_range, "basis": args.basis,
+                       "s_range": args.s_range,
                        "nx": args.nx, "nt": args.nt})
     out = Path(args.out) if args.out else Path("runs") / f"flow-{name}-seed{args.seed}"
     _check_out_free(out, args.overwrite)
@@ -351,8 +354,9 @@ def add_flow_parser(commands: Any) -> None:
                      help="PDEs: largest flow time per iteration (default 0.2; the paper's 0.4 "
                           "finds d_u instead of the Galilean boost on KdV/KS in CPU-length runs)")
     sub.add_argument("--basis", choices=["smoothest", "learned"], default="smoothest",
-                     help="PDEs: return the slots judged symmetries in the smoothest-first basis "
-                          "of their span (default) or as learned")
+                     help="return the slots in the smoothest-first basis of their span "
+                          "(default; PDEs: the slots judged symmetries, images: all slots) or "
+                          "as learned")
     sub.add_argument("--seed", type=int, default=0, help="seed of the data and the fit (default 0)")
     sub.add_argument("--out", default=None,
                      help="run directory (default runs/flow-<data>-seed<S>)")
