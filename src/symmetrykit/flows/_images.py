@@ -704,7 +704,7 @@ def fit_image_generators(
         affine field half in one, half in another) lands in one. Unlike
         :class:`GeneratorFlow`, all slots are rotated: the feature-angle validity has no
         calibrated threshold that tells symmetries from the rest (on MNIST the affine fields
-        themselves score 0.11-0.64, learned non-affine slots 0.35-0.43).
+        themselves score 0.11-0.64, learned non-affine slots 0.33-0.43).
     random_state : None, int or torch.Generator
         Initial weights, batches and flow times.
     progress : str, ProgressMeter or None
