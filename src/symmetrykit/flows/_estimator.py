@@ -258,7 +258,8 @@ class GeneratorFlow:
         third slot near the non-symmetry ``d_u`` (Galilean coefficient -0.35), 4 finds the
         boost (-0.89), 10 destabilises the translations. With 8, all six KdV/KS fits (seeds
         0-2) find the boost, but nKdV (seeds 0 and 1) finds nothing, not even the
-        translations; with 4, KdV seed 1's third slot stays ``d_u``-like.
+        translations; with 6, KdV seed 1 finds it but nKdV seed 1 loses e^{-t/50} d_t (0.62);
+        with 4, KdV seed 1's third slot stays ``d_u``-like.
     adam_beta2 : float, default 0.99
         Adam's second-moment decay. PyTorch's 0.999 remembers the large gradients of the
         first few hundred iterations for about 1,000 steps, so later, smaller gradients move
