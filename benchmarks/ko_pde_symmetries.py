@@ -22,7 +22,7 @@ Galilean boost on KdV and KS (``results/*_s0.4.json``, written before the option
 
 Examples
 --------
-    python benchmarks/ko_pde_symmetries.py --data kdv --seeds 0 1 2 --jobs 2  # ~8 min per fit
+    python benchmarks/ko_pde_symmetries.py --data kdv --seeds 0 1 2 --jobs 2  # ~9 min per fit
     python benchmarks/ko_pde_symmetries.py --data ks --seeds 0 --iterations 300
     python benchmarks/ko_pde_symmetries.py --quick                      # seconds, smoke test
 """
@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--data", nargs="+", default=["kdv"],
                         choices=["kdv", "ks", "nkdv", "ckdv"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--iterations", type=int, default=700)
+    parser.add_argument("--iterations", type=int, default=850)
     parser.add_argument("--trajectories", type=int, default=32)
     parser.add_argument("--slots", type=int, default=4)
     parser.add_argument("--hidden", type=int, nargs="+", default=[64, 64])

@@ -337,8 +337,8 @@ def add_flow_parser(commands: Any) -> None:
                      help="kdv, ks, burgers, nkdv, ckdv or mnist")
     sub.add_argument("--n-generators", type=int, default=None,
                      help="number of slots K (default 4 for PDEs, 8 for mnist)")
-    sub.add_argument("--iterations", type=int, default=700,
-                     help="training iterations (default 700: about 8 minutes for a PDE on one "
+    sub.add_argument("--iterations", type=int, default=850,
+                     help="training iterations (default 850: about 9 minutes for a PDE on one "
                           "CPU core)")
     sub.add_argument("--trajectories", type=int, default=32,
                      help="PDE trajectories to generate (default 32)")
