@@ -532,18 +532,14 @@ class ImageGenerators:
         Seconds spent learning (the basis change included).
     """
 
-    def __init__(self, field, grid, weights, history, n_iterations, fit_time,
-                 mixing=None, roughness=None) -> None:
+    def __init__(self, field, grid, weights, history, n_iterations, fit_time) -> None:
         self.field = field
         self.grid = grid
         self.weights = weights
         with torch.no_grad():
             self.scales = field.norms(grid, weights).cpu().numpy().astype(np.float64)
-        k = field.n_generators
-        self.mixing = np.eye(k) if mixing is None else np.asarray(mixing, dtype=np.float64)
-        if self.mixing.shape != (k, k):
-            raise ValueError(f"mixing must have shape ({k}, {k}), got {self.mixing.shape}")
-        self.roughness = None if roughness is None else np.asarray(roughness, dtype=np.float64)
+        self.mixing = np.eye(field.n_generators)
+        self.roughness = None
         self.history = history
         self.n_iterations = int(n_iterations)
         self.fit_time = float(fit_time)
@@ -588,6 +584,11 @@ class ImageGenerators:
         """:func:`affine_measure` of the learned fields on the pixel grid under the weights."""
         return affine_measure(self.evaluate(self.grid.cpu().numpy()), self.grid,
                               weights=self.weights)
+
+    def _use_smoothest_basis(self) -> None:
+        """Re-express the trained heads in the smoothest-first basis of their span."""
+        self.mixing, self.roughness = _smoothest_rotation(self.stacked_field(), self.grid,
+                                                          self.weights)
 
 
 def _smoothest_rotation(field_fn: Callable[[torch.Tensor], torch.Tensor], grid: torch.Tensor,
@@ -803,7 +804,6 @@ def fit_image_generators(
                                               dtype=np.float64).reshape(done, k)
     learned = ImageGenerators(model, grid, weights, history, done, 0.0)
     if basis == "smoothest":
-        learned.mixing, learned.roughness = _smoothest_rotation(learned.stacked_field(), grid,
-                                                                weights)
+        learned._use_smoothest_basis()
     learned.fit_time = time.perf_counter() - start
     return learned
