@@ -37,6 +37,7 @@ def test_kdv_run_directory(tmp_path: Path, capsys) -> None:
     assert "| slot |" in (out / "comparison.md").read_text()
     flow = load_flow(out)
     assert flow.n_generators == 3 and flow.n_iterations == 3 and flow.basis == "smoothest"
+    assert flow.n_steps == 2 and config["rk4_steps"] == 2
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["validity_gap"]) == 3 and len(metrics["is_symmetry"]) == 3
     assert all(isinstance(judged, bool) for judged in metrics["is_symmetry"])
@@ -70,6 +71,7 @@ def test_default_directory_and_overwrite(tmp_path: Path, capsys) -> None:
         (["--data", "kdv", "--patch", "3by3"], "--patch must look like"),
         (["--data", "kdv", "--hidden", "a,b"], "--hidden must be"),
         (["--data", "kdv", "--iterations", "0"], "--iterations must be a positive integer"),
+        (["--data", "kdv", "--rk4-steps", "0"], "--rk4-steps must be a positive integer"),
         (["--data", "kdv", "--lr", "-1"], "--lr must be positive"),
         (["--data", "kdv", "--s-range", "0"], "--s-range must be positive"),
         (["--data", "kdv", "--device", "tpu"], "--device must be"),

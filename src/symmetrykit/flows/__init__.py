@@ -19,7 +19,7 @@ from ._augment import AugmentedSolutions, FNO1d, augment_solutions, transform_so
 from ._canonical import field_jacobians, smoothest_basis
 from ._compare import FlowComparison, compare
 from ._estimator import GeneratorFlow, PDEValidity, pde_points, pde_reference_fields
-from ._fields import GeneratorField, field_norms, flow
+from ._fields import GeneratorField, TrunkFeatures, field_norms, flow
 from ._images import (
     AFFINE_FIELD_NAMES,
     DigitCNN,
@@ -59,6 +59,7 @@ __all__ = [
     "ImageValidity",
     "PDEResidual",
     "PDEValidity",
+    "TrunkFeatures",
     "affine_fields",
     "affine_measure",
     "augment_solutions",

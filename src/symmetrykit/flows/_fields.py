@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import torch
 
-__all__ = ["GeneratorField", "flow", "field_norms"]
+__all__ = ["GeneratorField", "TrunkFeatures", "flow", "field_norms"]
 
 _ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "silu": torch.nn.functional.silu,
@@ -22,6 +23,27 @@ _ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "gelu": torch.nn.functional.gelu,
     "softplus": torch.nn.functional.softplus,
 }
+
+
+class TrunkFeatures(NamedTuple):
+    """What :meth:`GeneratorField.trunk` hands to the heads.
+
+    ``hidden`` ``(..., N, h)`` are the trunk's last features; ``skip`` ``(..., N, e)`` the
+    centred, scaled input the linear skip acts on (``None`` without the skip). Kept apart
+    rather than concatenated: the heads use them separately, and a concatenation sliced apart
+    again costs a copy forward and zero-filled gradients backward at every RK4 stage.
+    """
+
+    hidden: torch.Tensor
+    skip: torch.Tensor | None
+
+    def detach(self) -> TrunkFeatures:
+        return self.map(torch.Tensor.detach)
+
+    def map(self, function: Callable[[torch.Tensor], torch.Tensor]) -> TrunkFeatures:
+        """Apply one reshaping (indexing, ``expand``, ...) to both parts."""
+        return TrunkFeatures(function(self.hidden),
+                             None if self.skip is None else function(self.skip))
 
 
 def _uniform(shape, bound: float, generator: torch.Generator | None) -> torch.Tensor:
@@ -241,28 +263,21 @@ class GeneratorField(torch.nn.Module):
                 "skip_gain": self.skip_gain,
                 "dtype": str(next(self.parameters()).dtype).removeprefix("torch.")}
 
-    def _trunk(self, points: torch.Tensor) -> torch.Tensor:
-        # With the linear skip the embedded input rides along behind the trunk features.
+    def _trunk(self, points: torch.Tensor) -> TrunkFeatures:
         embedded = features = self._embed(points)
         for weight, bias in zip(self.trunk_weights, self.trunk_biases, strict=True):
             features = self._act(features @ weight.T + bias)
-        if self.linear_skip:
-            if self._skip_shift is not None:
-                embedded = embedded - self._skip_shift.to(embedded)
-            if self.skip_gain != 1.0:
-                embedded = self.skip_gain * embedded
-            return torch.cat([features, embedded], dim=-1)
-        return features
-
-    def _split(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if not self.linear_skip:
-            return features, None
-        width = self.hidden[-1]
-        return features[..., :width], features[..., width:]
+            return TrunkFeatures(features, None)
+        if self._skip_shift is not None:
+            embedded = embedded - self._skip_shift.to(embedded)
+        if self.skip_gain != 1.0:
+            embedded = self.skip_gain * embedded
+        return TrunkFeatures(features, embedded)
 
-    def _heads(self, features: torch.Tensor, slots: slice | list[int]) -> torch.Tensor:
-        # features: (k, N, h) -> (k, N, D) with head slots[j] applied to features[j].
-        features, embedded = self._split(features)
+    def _heads(self, trunk: TrunkFeatures, slots: slice | list[int]) -> torch.Tensor:
+        # trunk parts (k, N, .) -> (k, N, D) with head slots[j] applied to part j.
+        features, embedded = trunk
         n_layers = len(self.head_weights)
         layers = zip(self.head_weights, self.head_biases, strict=True)
         for layer, (weight, bias) in enumerate(layers):
@@ -287,10 +302,10 @@ class GeneratorField(torch.nn.Module):
         torch.Tensor, shape (K, N, D)
         """
         self._check_points(points)
-        features = self._trunk(points)
-        if features.ndim == 2:
-            features = features.expand(self.n_generators, *features.shape)
-        return self._heads(features, slice(None))
+        trunk = self._trunk(points)
+        if points.ndim == 2:
+            trunk = trunk.map(lambda part: part.expand(self.n_generators, *part.shape))
+        return self._heads(trunk, slice(None))
 
     def raw_all(self, points: torch.Tensor) -> torch.Tensor:
         """Every unnormalised field at every point set: ``(S, N, D) -> (S, K, N, D)``.
@@ -302,30 +317,30 @@ class GeneratorField(torch.nn.Module):
             raise ValueError(f"points must have shape (S, N, {self.dim}), got {_shape(points)}")
         return self.heads_all(self._trunk(points))
 
-    def trunk(self, points: torch.Tensor) -> torch.Tensor:
-        """Shared trunk features ``(..., N, h)`` of points ``(..., N, D)``."""
+    def trunk(self, points: torch.Tensor) -> TrunkFeatures:
+        """Shared trunk features of points ``(..., N, D)`` (:class:`TrunkFeatures`)."""
         return self._trunk(points)
 
-    def heads(self, features: torch.Tensor) -> torch.Tensor:
-        """Head ``k`` applied to ``features[k]``: ``(K, N, h) -> (K, N, D)``."""
-        return self._heads(features, slice(None))
+    def heads(self, trunk: TrunkFeatures) -> torch.Tensor:
+        """Head ``k`` applied to the trunk features of point set ``k``: ``-> (K, N, D)``."""
+        return self._heads(trunk, slice(None))
 
-    def heads_earlier(self, features: torch.Tensor) -> torch.Tensor:
-        """Heads ``j < k`` on ``features[k]``: ``(K, N, h) -> (K, K, N, D)``, zeros for ``j >= k``.
+    def heads_earlier(self, trunk: TrunkFeatures) -> torch.Tensor:
+        """Heads ``j < k`` on point set ``k``: ``(K, N, .) -> (K, K, N, D)``, zeros for ``j >= k``.
 
         What a lower-triangular recombination of the fields needs, at about a third of the
         cost of :meth:`heads_all` for ``K = 4``.
         """
-        k, n, _ = features.shape
-        out = features.new_zeros(k, k, n, self.dim)
+        k, n, _ = trunk.hidden.shape
+        out = trunk.hidden.new_zeros(k, k, n, self.dim)
         for slot in range(1, k):
-            shared = features[slot].expand(slot, n, features.shape[-1])
+            shared = trunk.map(lambda part, slot=slot: part[slot].expand(slot, *part.shape[1:]))
             out[slot, :slot] = self._heads(shared, slice(0, slot))
         return out
 
-    def heads_all(self, features: torch.Tensor) -> torch.Tensor:
-        """Every head on every feature set: ``(S, N, h) -> (S, K, N, D)``."""
-        features, embedded = self._split(features)
+    def heads_all(self, trunk: TrunkFeatures) -> torch.Tensor:
+        """Every head on every point set: ``(S, N, .) -> (S, K, N, D)``."""
+        features, embedded = trunk
         s, n, _ = features.shape
         k = self.n_generators
         n_layers = len(self.head_weights)
@@ -399,7 +414,7 @@ class GeneratorField(torch.nn.Module):
                 raise ValueError("points must be a torch.Tensor of shape (N, D)")
             if points.shape[-1] != self.dim:
                 raise ValueError(f"points must have {self.dim} columns, got {points.shape[-1]}")
-            values = self._heads(self._trunk(points)[None], [k])[0]
+            values = self._heads(self._trunk(points).map(lambda part: part[None]), [k])[0]
             if scale is not None:
                 return values / scale
             if not self.normalize:
