@@ -25,20 +25,15 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import platform
-import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from _common import update_readme_section, write_results
+from _common import Stopwatch, provenance, update_readme_section, write_results
 
 import symmetrykit as sk
 from symmetrykit.baselines import METHODS as LABELS
 from symmetrykit.baselines import LieGAN, SymmetryGAN, score, score_matrix
-from symmetrykit.runs import versions
 
 SETS = [("gaussian-circulant", None), ("gaussian-translation", 7),
         ("gaussian-translation", 33), ("gaussian-permuted", 33)]
@@ -64,7 +59,7 @@ def run_cell(method: str, setting: dict, name: str, dim: int | None, seed: int, 
              n_samples: int) -> dict:
     ds = sk.datasets.make_dataset(name, n_samples=n_samples, random_state=seed, dim=dim)
     truth = ds.generator
-    wall0, cpu0 = time.perf_counter(), time.process_time()
+    clock = Stopwatch()
     if method == "lens":
         model = sk.SymmetryLens(random_state=seed, progress="none", **setting).fit(ds.X)
         final = best = score(method, model, truth)
@@ -84,7 +79,7 @@ def run_cell(method: str, setting: dict, name: str, dim: int | None, seed: int, 
         steps = model.n_steps_
     return {"method": method, "setting": setting, "dataset": name, "dim": ds.dim, "seed": seed,
             "final": float(final), "best_logged": float(best), "steps": int(steps),
-            "wall_s": time.perf_counter() - wall0, "cpu_s": time.process_time() - cpu0}
+            **clock.times()}
 
 
 def summarise(rows: list[dict]) -> list[dict]:
@@ -181,10 +176,7 @@ def main() -> None:
                   f"{json.dumps(row['setting']):60s} seed {row['seed']}: final "
                   f"{row['final']:.3f} best {row['best_logged']:.3f} "
                   f"({row['steps']} steps, {row['wall_s']:.0f} s)", flush=True)
-    info = versions()
-    meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores)",
-            "commit": info.get("git_commit"), "versions": info, "budget": args.budget,
+    meta = {**provenance(), "budget": args.budget,
             "n_samples": args.n_samples, "seeds": args.seeds, "sweeps": SWEEPS,
             "jobs": args.jobs, "threads_per_run": 1}
     summary = summarise(rows)

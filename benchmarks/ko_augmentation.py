@@ -1,4 +1,4 @@
-"""Symmetry augmentation for a small 1-D FNO on KdV (Ko, Kim & Lee 2024, spec §5.2), by hand.
+"""Symmetry augmentation for a small 1-D FNO on KdV (Ko, Kim & Lee 2024), by hand.
 
 Protocol (a CPU-sized simplification of the authors' ``train_fno.py``; see the JSON ``meta``):
 
@@ -37,29 +37,27 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import os
-import platform
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import torch
-from _common import write_results
+from _common import RESULTS, Stopwatch, jsonable_args, provenance, write_results
 
 from symmetrykit.datasets import pde
 from symmetrykit.flows import FNO1d, augment_solutions
-from symmetrykit.runs import versions
 
 WINDOW = 20
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 # --------------------------------------------------------------------------- coordinates
 
 
 class LearningCoordinates:
-    """The spec's learning coordinates (§4.2): x_n = x/L, t_n = (t − t0)/(nt·dt), u_n = c·u."""
+    """The authors' learning coordinates: x_n = x/L, t_n = (t − t0)/(nt·dt), u_n = c·u.
+
+    See ``docs/data.md`` ("Learning coordinates") for the constants ``c``.
+    """
 
     def __init__(self, params: dict, nt: int):
         self.length = params["length"]
@@ -123,9 +121,9 @@ def load_learned(path: Path) -> list:
 
 def load_learned_flow(path: Path, slots: list[int]) -> list:
     """Slots (1-based) of a GeneratorFlow saved by ``flow.save(DIR)`` / ``flow-discover``."""
-    from symmetrykit.flows import load_flow
+    from symmetrykit.flows import GeneratorFlow
 
-    flow = load_flow(path)
+    flow = GeneratorFlow.load(path)  # also reads symmetrykit 0.1's flow.json directories
     if not all(1 <= k <= flow.n_generators for k in slots):
         raise SystemExit(f"--slots must be in 1..{flow.n_generators}, got {slots}")
     # flow.generators_[k] maps (N, 3) arrays to (N, 3) arrays; the augmentation flows tensors.
@@ -156,7 +154,7 @@ def train(pool: list[np.ndarray], starts: list[list[np.ndarray]], args, seed: in
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = FNO1d(WINDOW, WINDOW, width=args.width, modes=args.modes, n_layers=args.layers,
-                  generator=gen)
+                  rng=gen)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.steps)
     n_traj = pool[0].shape[0]
@@ -250,7 +248,7 @@ def main() -> None:
     out = args.out or RESULTS / ("ko_augmentation_quick.json" if args.quick
                                  else "ko_augmentation.json")
     torch.set_num_threads(1)
-    wall0 = time.perf_counter()
+    clock = Stopwatch()
 
     data = pde("kdv", n_trajectories=args.n_train + args.n_test + args.n_val,
                random_state=args.data_seed)
@@ -286,7 +284,7 @@ def main() -> None:
         pool, starts, rejected = [u_train], [valid_starts(np.ones(u_train.shape[:2], bool))], 0
         for v in range(args.versions if fields else 0):
             aug = augment_solutions(u_train, xn, tn, fields, s_range=args.s_range,
-                                    generator=np.random.default_rng([args.data_seed, v]))
+                                    random_state=np.random.default_rng([args.data_seed, v]))
             pool.append(np.nan_to_num(aug.u))  # NaN rows are never sampled (valid_starts)
             starts.append(valid_starts(aug.valid))
             rejected += int(np.sum(aug.symmetry < 0))
@@ -311,16 +309,13 @@ def main() -> None:
 
     by_arm = {s["arm"]: s for s in summary}
     acceptance = bool(by_arm["none"]["nmse_mean"] > by_arm["ground truth"]["nmse_mean"])
-    info = versions()
-    meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.node()} ({platform.processor() or platform.machine()}, "
-                       f"{os.cpu_count()} cores)",
-            "commit": info.get("git_commit"), "versions": info, "threads": 1,
-            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-            "protocol": "spec §5.2 simplified: FNO 20->20 steps, autoregressive 20-40 -> 140; "
+    meta = {**provenance(), "threads": 1,
+            "args": jsonable_args(args),
+            "protocol": "Ko, Kim & Lee 2024 augmentation experiment, simplified: FNO 20->20 "
+                        "steps, autoregressive 20-40 -> 140; "
                         "NMSE summed over predicted steps, mean over held-out trajectories",
             "acceptance_none_gt_ground_truth": acceptance,
-            "wall_s": time.perf_counter() - wall0}
+            "wall_s": clock.wall_s}
     write_results(out, meta, summary, rows)
     print("\n| arm | NMSE (100 steps) | NMSE (first 20 steps) | seeds |\n|---|---|---|---|")
     for s in summary:

@@ -2,9 +2,9 @@
 
 Three kinds of discovery, each checked against a known algebra:
 
-* **models** (:func:`~symmetrykit.liederiv.discover`): the spec's table (``‖x‖²`` among gl(3),
-  the Minkowski form among gl(4), ``1 + uᵀx + (uᵀx)²`` among se(5); 200 uniform points of
-  ``[−1, 1]^n``, as in the spec's independent check), a model without symmetry, a torch MLP of
+* **models** (:func:`~symmetrykit.liederiv.discover`): ``‖x‖²`` among gl(3), the Minkowski form
+  among gl(4), ``1 + uᵀx + (uᵀx)²`` among se(5) (200 uniform points of ``[−1, 1]^n``, as in the
+  independent checks of ``docs/benchmarks.md``), a model without symmetry, a torch MLP of
   ``‖x‖²`` and the level set of a quadric fitted to noisy ellipsoid points;
 * **manifolds** (:func:`~symmetrykit.liederiv.discover_tangent`): a sphere and a spheroid;
 * **data only** (:func:`~symmetrykit.liederiv.discover_density`, the weak form): an axisymmetric
@@ -13,10 +13,11 @@ Three kinds of discovery, each checked against a known algebra:
   weightings; optionally (``--with-33``) the 33-pixel translation sets, which do not scale.
 
 For each case: symmetries found / expected, spectral gap, largest principal angle to the expected
-algebra (:func:`symmetrykit.metrics.algebra_distance`), closure residual and time, beside the spec's
-independently measured numbers. JSON goes to ``benchmarks/results/otto_discovery*.json`` (machine,
-commit, date), a markdown table is printed and, with ``--update-readme``, written into README
-between ``<!-- otto-discovery:begin -->`` and ``<!-- otto-discovery:end -->`` when both exist.
+algebra (:func:`symmetrykit.metrics.algebra_distance`), closure residual and time, beside
+independently measured numbers (``docs/benchmarks.md``; the JSON key ``spec``). JSON goes to
+``benchmarks/results/otto_discovery*.json`` (machine, commit, date), a markdown table is printed
+and, with ``--update-readme``, written into README between ``<!-- otto-discovery:begin -->`` and
+``<!-- otto-discovery:end -->`` when both exist.
 
 Examples
 --------
@@ -28,21 +29,17 @@ Examples
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 
 import numpy as np
 import scipy.linalg
 import torch
-from _common import README, update_readme_section, write_results
+from _common import provenance, update_readme_section, write_results
 from threadpoolctl import threadpool_limits
 
 import symmetrykit as sk
-from symmetrykit.lens import skew_logarithm
-from symmetrykit.lie import gl, se, so, so_pq
+from symmetrykit.lie import gl, se, skew_logarithm, so, so_pq
 from symmetrykit.liederiv import (
     DictionaryModel,
     PolynomialDictionary,
@@ -51,14 +48,14 @@ from symmetrykit.liederiv import (
     discover_tangent,
 )
 from symmetrykit.metrics import algebra_distance
-from symmetrykit.runs import versions
 
 README_BEGIN = "<!-- otto-discovery:begin -->"
 README_END = "<!-- otto-discovery:end -->"
 MINKOWSKI = np.diag([-1.0, 1.0, 1.0, 1.0])
 
-#: The spec's independently measured numbers (otto2023 §3.1 "[V] Discovery checks", §3.2).
-SPEC = {
+#: Numbers measured independently of this library, with separate scripts, on the same cases
+#: (docs/benchmarks.md, "Discovery: independent checks"). Stored under the JSON key ``spec``.
+INDEPENDENT_CHECKS = {
     "‖x‖² ⊂ gl(3)": "nullity 3; 6 values ≥ 0.58, 3 ≤ 3e−16",
     "Minkowski ⊂ gl(4)": "nullity 6",
     "1+uᵀx+(uᵀx)² ⊂ se(5)": "nullity 10",
@@ -294,7 +291,7 @@ def summarise(rows: list[dict]) -> list[dict]:
                 "max_principal_angle": max(angles) if angles else None,
                 "max_closure_residual": max(r["closure_residual"] for r in group),
                 "mean_seconds": float(np.mean([r["seconds"] for r in group])),
-                "spec": SPEC.get(name, ""),
+                "spec": INDEPENDENT_CHECKS.get(name, ""),
             }
         )
     return summary
@@ -340,7 +337,7 @@ def markdown(summary: list[dict], weak: list[dict], large: list[dict], meta: dic
         "model. Spectrum relative to its scale; gap = σ(nullity+1)/σ(nullity) (worst seed).",
         "",
         "| case | candidates | found / expected | gap | σ null (max) | σ other (min) "
-        "| max principal angle | closure residual | time | spec [V] |",
+        "| max principal angle | closure residual | time | independent check |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in summary:
@@ -359,7 +356,7 @@ def markdown(summary: list[dict], weak: list[dict], large: list[dict], meta: dic
             "|cos| of the most symmetric candidate with the real log of the cyclic shift "
             "(min / mean over seeds), norm of log P's projection on the two most symmetric "
             "directions, σ₂/σ₁ and σ₃/σ₂, time including data generation. "
-            f"Spec: {SPEC['circulant 7 ⊂ so(7)']}.",
+            f"Independent check: {INDEPENDENT_CHECKS['circulant 7 ⊂ so(7)']}.",
             "",
             "| bump widths (px) | samples | weighting | \\|cos\\| min / mean "
             "| in 2 smallest (min) | σ₁ σ₂ σ₃ | σ₂/σ₁ | σ₃/σ₂ | time |",
@@ -452,17 +449,12 @@ def main() -> None:
                         f" {row['seconds_total']:.1f} s",
                         flush=True,
                     )
-    info = versions()
     meta = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} ({platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores)",
-        "commit": info.get("git_commit"),
-        "versions": info,
+        **provenance(),
         "threads": args.threads,
         "seeds": seeds,
         "n_points": args.n_points,
-        "spec": SPEC,
+        "spec": INDEPENDENT_CHECKS,
     }
     summary = summarise(rows)
     weak = summarise_weak(weak_rows)
@@ -470,11 +462,7 @@ def main() -> None:
     table = markdown(summary, weak, large_rows, meta)
     print(table)
     if args.update_readme:
-        text = README.read_text()
-        if README_BEGIN in text and README_END in text:
-            update_readme_section(README_BEGIN, README_END, table)
-        else:
-            print(f"README has no markers {README_BEGIN} … {README_END}; not updated")
+        update_readme_section(README_BEGIN, README_END, table, missing_ok=True)
 
 
 if __name__ == "__main__":

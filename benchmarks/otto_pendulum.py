@@ -1,7 +1,8 @@
 """Reduced double-spring-pendulum neural ODE of Otto et al. (v3): no / promoted / enforced symmetry.
 
-Run by hand; not a test. A reduced version of the paper's experiment (spec otto2023 §5.2): the data
-are generated here with SciPy from the Hamiltonian of the spec's table,
+Run by hand; not a test. A reduced version of the paper's symmetry-promoting neural-ODE experiment
+(v3 of Otto et al., on the double spring pendulum of EMLP, Finzi, Welling & Wilson 2021; setup in
+``docs/benchmarks.md``): the data are generated here with SciPy from that system's Hamiltonian,
 
     H = ½‖p₁‖² + ½‖p₂‖² + ½(‖q₁‖ − 1)² + (‖q₁ − q₂‖ − 1)² + q₁,z + q₂,z,
 
@@ -46,19 +47,15 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
-import platform
 import time
-from datetime import datetime, timezone
 
 import numpy as np
 import torch
-from _common import update_readme_section, write_results
+from _common import Stopwatch, provenance, update_readme_section, write_results
 from scipy.integrate import solve_ivp
 
 from symmetrykit.lie import LieAlgebra, so
 from symmetrykit.liederiv import NuclearNormPenalty
-from symmetrykit.runs import versions
 
 README_BEGIN = "<!-- otto-pendulum:begin -->"
 README_END = "<!-- otto-pendulum:end -->"
@@ -431,11 +428,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     rng = np.random.default_rng(args.data_seed)
-    t0 = time.perf_counter()
+    clock = Stopwatch()
     pool = make_chunks(max(args.sizes), TRAIN_STEPS + 1, rng)
     val = make_chunks(args.n_val, TRAIN_STEPS + 1, rng)
     test = make_chunks(args.n_test, args.rollout_steps + 1, rng)
-    data_s = time.perf_counter() - t0
+    data_s = clock.wall_s
     truth = evaluate(true_field_torch, test)
     truth.update(so3_spectrum(true_field_torch, test[:, 0]))
     print(f"data: {len(pool)} training chunks, {len(test)} test rollouts in {data_s:.1f} s; "
@@ -454,11 +451,7 @@ def main() -> None:
                       f"so(3) σ {np.round(row['so3_singular_values'], 4)} "
                       f"{row['wall_s']:.0f} s", flush=True)
 
-    info = versions()
-    meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.node()} ({platform.processor() or platform.machine()}, "
-                       f"{os.cpu_count()} cores)",
-            "commit": info.get("git_commit"), "versions": info, "threads": args.threads,
+    meta = {**provenance(), "threads": args.threads,
             "sizes": args.sizes, "models": args.models, "seeds": args.seeds,
             "steps": args.steps, "lr": args.lr, "gamma": args.gamma,
             "box_points": args.box_points, "n_test": args.n_test, "n_val": args.n_val,
@@ -466,17 +459,13 @@ def main() -> None:
             "rollout_steps": args.rollout_steps, "data_seed": args.data_seed, "dt": DT,
             "rk4_substeps": 2, "hidden": [42, 42, 42], "quick": args.quick,
             "data_seconds": data_s, "truth": truth,
-            "total_seconds": time.perf_counter() - t0}
+            "total_seconds": clock.wall_s}
     summary = summarise(rows)
     write_results(out, meta, summary, rows)
     table = markdown(summary, meta)
     print(table)
     if args.update_readme:
-        readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
-        if README_BEGIN in readme and README_END in readme:
-            update_readme_section(README_BEGIN, README_END, table)
-        else:
-            print(f"README has no markers {README_BEGIN} … {README_END}; not updated")
+        update_readme_section(README_BEGIN, README_END, table, missing_ok=True)
 
 
 if __name__ == "__main__":

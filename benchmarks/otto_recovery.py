@@ -1,17 +1,17 @@
 """Recovery dimension of symmetric polynomials by nuclear-norm promotion (Otto et al., v2 numerics).
 
-Protocol (spec otto2023 §5.1, the authors' released experiment): the target is an "ortho" polynomial
-``F(x) = φ_d(Uᵀx)`` with ``U`` = ``r`` random orthonormal vectors of ``R^m`` and ``φ_d`` a random
-polynomial in ``r`` variables (every monomial of degree ≤ ``d``, coefficients ``U[0, 1)``); the
-model is all monomials of degree ≤ ``d`` in ``m`` variables (``n_lib`` coefficients); the candidate
-symmetries are the translations T(m) (unit Frobenius norm); the Lie operator is sampled at
-``#monomials(d − 1, m) + 1`` uniform points of ``[−1, 1]^m``. Training inputs are nested uniform
-samples of ``[−1, 1]^m`` (the first ``n`` of ``n_lib + 1``), noise-free. Each training size is
-solved as ``min ‖M_F(W)‖_* s.t. Φ W = y`` (:func:`promote_interpolation`, our ADMM, tolerance
-``1e−5``); success means a relative ℓ∞ coefficient error below ``5e−3``; ``n_recover`` is the
-smallest successful size found by the authors' binary search over ``[1, n_lib + 1]``. The grid:
-d = 2, m = 5…20 and d = 3, m = 6…10 (r = 1, 2, 3), 20 seeds per cell (the authors ran 10).
-Instances are ours (NumPy generator seeded by ``(seed, m, r, d)``), not the authors' draws.
+Protocol (the authors' released v2 experiment, summarised in ``docs/benchmarks.md``): the target is
+an "ortho" polynomial ``F(x) = φ_d(Uᵀx)`` with ``U`` = ``r`` random orthonormal vectors of ``R^m``
+and ``φ_d`` a random polynomial in ``r`` variables (every monomial of degree ≤ ``d``, coefficients
+``U[0, 1)``); the model is all monomials of degree ≤ ``d`` in ``m`` variables (``n_lib``
+coefficients); the candidate symmetries are the translations T(m) (unit Frobenius norm); the Lie
+operator is sampled at ``#monomials(d − 1, m) + 1`` uniform points of ``[−1, 1]^m``. Training inputs
+are nested uniform samples of ``[−1, 1]^m`` (the first ``n`` of ``n_lib + 1``), noise-free. Each
+training size is solved as ``min ‖M_F(W)‖_* s.t. Φ W = y`` (:func:`promote_interpolation`, our ADMM,
+tolerance ``1e−5``); success means a relative ℓ∞ coefficient error below ``5e−3``; ``n_recover`` is
+the smallest successful size found by the authors' binary search over ``[1, n_lib + 1]``. The grid:
+d = 2, m = 5…20 and d = 3, m = 6…10 (r = 1, 2, 3), 20 seeds per cell (the authors ran 10). Instances
+are ours (NumPy generator seeded by ``(seed, m, r, d)``), not the authors' draws.
 
 A second part times our ADMM (several settings) against cvxpy + SCS (``max_iters = 2500``, the
 authors' setting) on identical problems: every training size visited by the ADMM binary search of
@@ -32,26 +32,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from _common import README, update_readme_section, write_results
+from _common import Stopwatch, provenance, update_readme_section, write_results
 from threadpoolctl import threadpool_limits
 
 from symmetrykit.lie import translations
-from symmetrykit.liederiv import PolynomialDictionary, lie_tensor, n_monomials
-from symmetrykit.runs import versions
-
-try:
-    from symmetrykit.liederiv import compress_lie_tensor, promote_interpolation
-except ImportError:  # until the package exports them
-    from symmetrykit.liederiv import compress_lie_tensor, promote_interpolation
+from symmetrykit.liederiv import (
+    PolynomialDictionary,
+    compress_lie_tensor,
+    lie_tensor,
+    n_monomials,
+    promote_interpolation,
+)
 
 THRESHOLD = 5e-3  # the authors' success criterion (relative ℓ∞ coefficient error)
 SCS_OPTIONS = {"max_iters": 2500}  # the authors' solver setting (SCS's default eps = 1e-4)
@@ -193,12 +189,11 @@ def _limit_threads() -> None:
 
 
 def run_cell(d: int, m: int, r: int, seed: int, admm_tol: float) -> dict:
-    wall0, cpu0 = time.perf_counter(), time.process_time()
+    clock = Stopwatch()
     instance = make_instance(m, r, d, seed)
     n_recover, path = binary_search(instance, admm_tol)
     return {"d": d, "m": m, "r": r, "seed": seed, "n_lib": instance["n_lib"],
-            "n_recover": n_recover, "path": path, "wall_s": time.perf_counter() - wall0,
-            "cpu_s": time.process_time() - cpu0}
+            "n_recover": n_recover, "path": path, **clock.times()}
 
 
 def compare_cell(d: int, m: int, r: int, seed: int, admm_tol: float) -> dict:
@@ -406,15 +401,17 @@ def main() -> None:
         seeds, compare_seeds = args.seeds, args.compare_seeds
     if args.no_compare:
         compare = []
-    if compare:
-        from symmetrykit.liederiv._promote import _import_cvxpy
-
-        _import_cvxpy()  # fail now, not after the grid
+    if compare:  # fail now, not after the grid
+        try:
+            import cvxpy  # noqa: F401
+        except ImportError as exc:
+            raise SystemExit("the solver comparison needs cvxpy (`pip install 'symmetrykit[cvx]'`)"
+                             "; or pass --no-compare") from exc
     out = args.out or ("benchmarks/results/otto_recovery_quick.json" if args.quick
                        else "benchmarks/results/otto_recovery.json")
     authors = load_authors()
 
-    wall0, cpu0 = time.perf_counter(), time.process_time()
+    clock = Stopwatch()
     # Largest cells first so that parallel jobs finish together.
     jobs = sorted(((d, m, r, seed) for d, m, r in cells for seed in seeds),
                   key=lambda job: -n_monomials(job[1], job[0]))
@@ -436,18 +433,13 @@ def main() -> None:
             print(f"compare d={row['d']} m={row['m']:2d} r={row['r']} seed {row['seed']}: "
                   + ", ".join(f"{name} {value:.2f} s" for name, value in times.items()),
                   flush=True)
-    children = os.times()
-    info = versions()
     meta = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} ({platform.processor() or platform.machine()}, "
-                   f"{os.cpu_count()} cores)",
-        "commit": info.get("git_commit"), "versions": info,
+        **provenance(),
         "threshold": THRESHOLD, "seeds": seeds, "compare_seeds": compare_seeds,
         "jobs": args.jobs,
         "solvers": solver_table(args.admm_tol), "admm_tol": args.admm_tol,
-        "wall_s": time.perf_counter() - wall0,
-        "cpu_s": time.process_time() - cpu0 + children.children_user + children.children_system,
+        "wall_s": clock.wall_s,
+        "cpu_s": clock.cpu_s + clock.children_cpu_s,
         "authors_source": json.loads(AUTHORS.read_text())["source"],
     }
     summary = summarise(rows, authors)
@@ -462,11 +454,7 @@ def main() -> None:
     table = markdown(summary, comparison, meta)
     print(table)
     if args.update_readme:
-        text = README.read_text()
-        if README_BEGIN in text and README_END in text:
-            update_readme_section(README_BEGIN, README_END, table)
-        else:
-            print(f"README has no markers {README_BEGIN} … {README_END}; not updated")
+        update_readme_section(README_BEGIN, README_END, table, missing_ok=True)
 
 
 if __name__ == "__main__":

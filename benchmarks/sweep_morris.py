@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
-from _common import update_readme_section, write_results
+from _common import provenance, update_readme_section, write_results
 
 from symmetrykit import sweeps
-from symmetrykit.runs import versions
 
 HERE = Path(__file__).resolve().parent
-# The paper's μ* (App. E.2, Table 6) where the issue quotes them; the rest are not in our notes.
+# The paper's μ* (App. E.2, Table 6) for the parameters whose values we have; the rest are blank.
 PAPER_MU_STAR = {"estimator_lr": 0.091, "information": 0.079, "data.noise": 0.011}
 LABELS = {"estimator_lr": "estimator lr", "warm_model_lr": "model lr (warm_model_lr)",
           "model_lr": "model lr", "lr_decay": "lr decay", "alignment": "alignment",
@@ -81,10 +79,7 @@ def main() -> None:
     stamps = [(datetime.fromisoformat(r["started"]), datetime.fromisoformat(r["finished"]))
               for r in result.rows]
     wall = (max(f for _, f in stamps) - min(s for s, _ in stamps)).total_seconds()
-    info = versions()
-    meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores)",
-            "commit": info.get("git_commit"), "versions": info,
+    meta = {**provenance(),
             "config": str(config_path.relative_to(HERE.parent)) if config_path.is_relative_to(
                 HERE.parent) else str(config_path),
             "sweep_dir": str(out), "workers": args.workers or os.cpu_count(),

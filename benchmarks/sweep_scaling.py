@@ -16,17 +16,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-from _common import write_results
+from _common import Stopwatch, provenance, write_results
 
 from symmetrykit import sweeps
-from symmetrykit.runs import versions
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,10 +43,10 @@ def main() -> None:
               "fixed": {"n_steps": args.steps}, "design": {"kind": "none"}}
     rows = []
     # The same runs one after another in this process, without Dask: the engine's overhead.
-    start, cpu0 = time.perf_counter(), time.process_time()
+    clock = Stopwatch()
     direct = [sweeps.execute_run(task)["row"] for task in sweeps.plan_runs(
         sweeps.load_config(config))]
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    wall, cpu = clock.wall_s, clock.cpu_s
     rows.append({"workers": 0, "wall_s": wall, "run_cpu_s_sum": cpu,
                  "run_wall_s_sum": sum(r["wall_s"] for r in direct),
                  "cos_min": min(r["metrics"]["cos"] for r in direct), "pids": [os.getpid()]})
@@ -81,10 +78,7 @@ def main() -> None:
               f"{s['cpu_s_per_run']:.1f} s CPU per run")
     print(f"Dask with 1 worker vs in-process: {rows[1]['wall_s'] / rows[0]['wall_s']:.2f}x wall, "
           f"{summary[1]['cpu_s_per_run'] / summary[0]['cpu_s_per_run']:.2f}x CPU per run")
-    info = versions()
-    meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores)",
-            "commit": info.get("git_commit"), "versions": info, "runs": args.runs,
+    meta = {**provenance(), "runs": args.runs,
             "steps": args.steps, "config": config}
     print(f"wrote {write_results(args.out, meta, summary, rows)}")
 

@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from _common import update_readme_section, write_results
+from _common import provenance, update_readme_section, write_results
 
 from symmetrykit import sweeps
 from symmetrykit.lens import SymmetryLens
-from symmetrykit.runs import versions
 
 PAPER_GRID = [
     "gaussian-translation", "gaussian-permuted", "gaussian-frequency",
@@ -174,11 +172,7 @@ def main() -> None:
         raise SystemExit(f"{result.n_failed} cells failed; see {sweep_dir}/results.jsonl")
     rows = [_row({**r, "dim": r["data_options"].get("dim") or _default_dim(r["data"])})
             for r in result.rows]
-    info = versions()
-    meta = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.node()} ({platform.processor() or platform.machine()}, "
-                       f"{__import__('os').cpu_count()} cores)",
-            "commit": info.get("git_commit"), "versions": info,
+    meta = {**provenance(),
             "params": SymmetryLens(**params).get_params(), "n_samples": args.n_samples,
             "dim": args.dim, "threads": args.threads or 1, "jobs": args.jobs,
             "sweep_dir": str(sweep_dir)}

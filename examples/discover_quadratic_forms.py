@@ -27,7 +27,7 @@ import numpy as np
 import scipy.linalg
 
 import symmetrykit as sk
-from symmetrykit.lens import skew_logarithm
+from symmetrykit.lie import skew_logarithm
 from symmetrykit.liederiv import discover, discover_density
 from symmetrykit.metrics import algebra_distance
 

@@ -6,7 +6,7 @@ from scipy.linalg import expm
 
 import symmetrykit as sk
 from symmetrykit.baselines import LieGAN, SymmetryGAN
-from symmetrykit.lens import skew_logarithm
+from symmetrykit.lie import skew_logarithm
 from symmetrykit.metrics import exponential_similarity, frobenius_cosine, shift_power_similarity
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -50,7 +50,9 @@ def test_symmetrygan_lands_on_elements_of_the_dihedral_group(eight_gaussians):
     for seed in range(4):
         model = SymmetryGAN(n_steps=2000, progress="none", random_state=seed).fit(eight_gaussians)
         distances = [np.linalg.norm(model.generator_ - g) for g in d8]
-        assert min(distances) < 0.05, seed
+        # The adversarial equilibrium jitters: 0.002–0.09 over seeds 0–7 (docs/decisions.md);
+        # neighbouring elements of D8 are 1.08 apart.
+        assert min(distances) < 0.1, seed
         found.append(int(np.argmin(distances)))
     assert any(k != 0 for k in found)  # not just the identity
     # the discriminator ends at chance: log 4 for the summed real + fake losses
@@ -175,28 +177,17 @@ def test_max_time_stops_training():
         SymmetryGAN(max_time=0).fit(ds.X)
 
 
-# ------------------------------------------------------------------------------- run directories
 @pytest.mark.parametrize("cls", [SymmetryGAN, LieGAN])
-def test_save_and_load_round_trip(cls, tmp_path):
-    ds = sk.datasets.local_signals(n_samples=500, dim=5, random_state=0)
-    model = cls(n_steps=12, batch_size=32, log_every=4, progress="none",
-                random_state=0).fit(ds.X)
-    path = model.save(tmp_path / "run", metrics={"note": 1})
-    loaded = cls.load(path)
-    np.testing.assert_array_equal(loaded.generator_, model.generator_)
-    assert loaded.history_ == model.history_
-    assert loaded.get_params() == model.get_params()
-    assert (loaded.mean_, loaded.scale_, loaded.n_steps_) == (model.mean_, model.scale_, 12)
-    if cls is LieGAN:
-        np.testing.assert_array_equal(loaded.generators_, model.generators_)
-    with pytest.raises(FileExistsError):
-        model.save(path)  # never overwritten silently
-    other = LieGAN if cls is SymmetryGAN else SymmetryGAN
-    with pytest.raises(ValueError, match=f"not a {other.__name__} run"):
-        other.load(path)
+def test_a_non_finite_loss_stops_the_fit_with_its_step(cls, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(cls, "_penalty", lambda self, x, gx: torch.tensor(float("nan")))
+    X = sk.datasets.local_signals(n_samples=200, dim=5, random_state=0).X
+    with pytest.raises(FloatingPointError, match="at step 0"):
+        cls(n_steps=5, progress="none", random_state=0).fit(X)
 
 
-def test_saving_an_unfitted_model_is_an_error(tmp_path):
-    with pytest.raises(ValueError, match="not fitted"):
-        LieGAN().save(tmp_path / "run")
-    assert not (tmp_path / "run").exists()
+def test_the_liegan_preset_is_the_setting_compare_runs():
+    model = LieGAN.preset("discrete-shifts", random_state=1)
+    assert model.get_params()["coefficients"] == "integer" and model.random_state == 1
+    assert sk.baselines.DEFAULT_SETTINGS["liegan"] == LieGAN.presets()["discrete-shifts"]

@@ -65,6 +65,56 @@ def test_discover_missing_file(tmp_path: Path, capsys) -> None:
     assert "no such file" in capsys.readouterr().err
 
 
+def test_enforce_reads_inputs_and_targets_once(tmp_path: Path, capsys, monkeypatch) -> None:
+    from symmetrykit import datasets
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3))
+    np.save(tmp_path / "x.npy", x)
+    np.savetxt(tmp_path / "y.csv", (x**2).sum(axis=1), delimiter=",")
+    calls = []
+    real = datasets.load_xy
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(datasets, "load_xy", counting)
+    out = tmp_path / "run"
+    assert main(["lie", "enforce", "--data", str(tmp_path / "x.npy"), "--targets",
+                 str(tmp_path / "y.csv"), "--algebra", "so(3)", "--degree", "2",
+                 "--out", str(out)]) == 0
+    assert len(calls) == 1
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["rmse"] < 1e-8 and metrics["nullity"] == 3
+    assert "EquivariantRegressor" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["enforce", "--data", "{dir}/quadratic.npz", "--targets", "{dir}/y.npy"],
+         "already holds targets"),
+        (["enforce", "--data", "{dir}/x.npy", "--targets", "{dir}/short.npy"],
+         "but the targets have 5"),
+        (["promote", "--data", "{dir}/x.npy"], "lie promote fits a model: give targets"),
+        (["discover", "--data", "gaussian-translation", "--targets", "{dir}/y.npy"],
+         "--targets applies to data files"),
+    ],
+)
+def test_bad_targets_are_one_line_errors(quadratic_file: Path, tmp_path: Path, capsys, argv,
+                                         message) -> None:
+    np.save(tmp_path / "x.npy", np.zeros((120, 3)))
+    np.save(tmp_path / "y.npy", np.zeros(120))
+    np.save(tmp_path / "short.npy", np.zeros(5))
+    argv = [a.replace("{dir}", str(tmp_path)) for a in argv]
+    assert main(["lie", *argv, "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symmetrykit: error:") and message in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+
+
 def test_saved_model_round_trip(tmp_path: Path) -> None:
     dictionary = liederiv.PolynomialDictionary(3, 2)
     coef = np.zeros((1, dictionary.n_terms))

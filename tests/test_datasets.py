@@ -203,7 +203,7 @@ def test_no_global_rng_is_used():
 def test_std_normalisation_keeps_the_mean():
     x = local_signals(5000, 33, noise=0.0, random_state=0).X
     assert np.std(x) == pytest.approx(1.0, abs=1e-12)
-    assert x.mean() == pytest.approx(0.25, abs=0.03)  # spec §1.1: mean is not removed
+    assert x.mean() == pytest.approx(0.25, abs=0.03)  # docs/data.md: the mean is not removed
 
 
 def test_noise_parameter_scales_the_residual():
@@ -216,7 +216,7 @@ def test_noise_parameter_scales_the_residual():
 
 def test_gaussian_33_statistics_match_the_paper_generator():
     x = local_signals(20_000, 33, noise=0.0, random_state=1).X
-    # spec §1.1: ≈ 19.5 % of samples have no visible bump in the window, lag-1 correlation ≈ 0.31
+    # docs/data.md: ≈ 19.5 % of samples show no bump in the window, lag-1 correlation ≈ 0.31
     empty = np.mean(np.abs(x).max(axis=1) < 1e-3)
     assert empty == pytest.approx(0.195, abs=0.02)
     lag1 = np.corrcoef(x[:, :-1].ravel(), x[:, 1:].ravel())[0, 1]

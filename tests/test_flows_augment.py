@@ -65,7 +65,7 @@ def test_zero_parameter_is_the_identity():
         out, valid = transform_solutions(u, X, T, sym, 0.0)
         assert valid.all()
         np.testing.assert_array_equal(out, u)
-    aug = augment_solutions(u, X, T, [GALILEAN, T_SHIFT], s_range=0.0, generator=0)
+    aug = augment_solutions(u, X, T, [GALILEAN, T_SHIFT], s_range=0.0, random_state=0)
     np.testing.assert_array_equal(aug.u, u)
     assert aug.valid.all()
 
@@ -117,8 +117,8 @@ def test_learned_callable_matches_point_symmetry():
         return torch.stack([points[:, 1], torch.zeros_like(points[:, 0]),
                             torch.ones_like(points[:, 0])], dim=-1)
 
-    a = augment_solutions(u, X, T, [GALILEAN], s_range=0.2, generator=7)
-    b = augment_solutions(u, X, T, [learned], s_range=0.2, generator=7)
+    a = augment_solutions(u, X, T, [GALILEAN], s_range=0.2, random_state=7)
+    b = augment_solutions(u, X, T, [learned], s_range=0.2, random_state=7)
     np.testing.assert_allclose(a.u, b.u, atol=1e-12)
     np.testing.assert_array_equal(a.s, b.s)
     assert np.all(np.abs(a.s) <= 0.2)
@@ -126,7 +126,7 @@ def test_learned_callable_matches_point_symmetry():
 
 def test_augment_rejects_trajectories_with_too_few_rows():
     u = _smooth_field(np.random.default_rng(6), n_traj=6)
-    aug = augment_solutions(u, X, T, [T_SHIFT], s_range=[3.0], generator=1,
+    aug = augment_solutions(u, X, T, [T_SHIFT], s_range=[3.0], random_state=1,
                             min_valid_rows=T.size)
     rejected = aug.symmetry == -1
     # A shift of more than 0.2 dt leaves an edge row below the 0.8 support threshold.
@@ -143,9 +143,9 @@ def test_augment_rejects_trajectories_with_too_few_rows():
 def test_augment_is_reproducible():
     u = _smooth_field(np.random.default_rng(7))
     syms = [X_SHIFT, T_SHIFT, GALILEAN]
-    a = augment_solutions(u, X, T, syms, s_range=[5.0, 0.5, 0.1], generator=3)
+    a = augment_solutions(u, X, T, syms, s_range=[5.0, 0.5, 0.1], random_state=3)
     b = augment_solutions(u, X, T, syms, s_range=[5.0, 0.5, 0.1],
-                          generator=np.random.default_rng(3))
+                          random_state=np.random.default_rng(3))
     np.testing.assert_array_equal(a.u, b.u)
     np.testing.assert_array_equal(a.symmetry, b.symmetry)
 
@@ -161,13 +161,13 @@ def test_augment_is_reproducible():
         (dict(s_range=[1.0, 2.0]), "s_range"),
         (dict(symmetries=[]), "symmetries must not be empty"),
         (dict(symmetries=[3]), "callable"),
-        (dict(generator="seed"), "generator"),
+        (dict(random_state="seed"), "random_state"),
         (dict(min_valid_rows=0), "min_valid_rows"),
     ],
 )
 def test_bad_inputs_raise(kwargs, match):
     args = dict(u=np.zeros((2, T.size, NX)), x=X, t=T, symmetries=[X_SHIFT], s_range=1.0,
-                generator=0)
+                random_state=0)
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         augment_solutions(args.pop("u"), args.pop("x"), args.pop("t"), args.pop("symmetries"),
@@ -186,7 +186,7 @@ def test_transform_bad_inputs_raise():
 
 def test_fno_shape_and_one_step_reduces_loss(single_thread):
     gen = torch.Generator().manual_seed(0)
-    model = FNO1d(4, 3, width=8, modes=5, n_layers=2, generator=gen)
+    model = FNO1d(4, 3, width=8, modes=5, n_layers=2, rng=gen)
     inputs = torch.randn(6, 4, 32, generator=gen)
     targets = torch.randn(6, 3, 32, generator=gen)
     assert model(inputs).shape == (6, 3, 32)
@@ -204,7 +204,7 @@ def test_fno_shape_and_one_step_reduces_loss(single_thread):
 
 
 def test_fno_same_seed_same_weights():
-    a = FNO1d(2, 2, width=4, modes=3, generator=torch.Generator().manual_seed(1))
-    b = FNO1d(2, 2, width=4, modes=3, generator=torch.Generator().manual_seed(1))
+    a = FNO1d(2, 2, width=4, modes=3, rng=torch.Generator().manual_seed(1))
+    b = FNO1d(2, 2, width=4, modes=3, rng=torch.Generator().manual_seed(1))
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(p, q)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 
 from symmetrykit.flows import FlowComparison, GeneratorFlow, compare
 
@@ -79,7 +80,7 @@ def test_learned_attributes(fitted):
     assert model.history_["validity_per_slot"].shape == (150, 2)
     assert np.all(np.isfinite(model.history_["loss"]))
     assert model.history_["validity_per_slot"][-20:, 0].mean() < -8
-    assert model.fit_time_ > 0
+    assert set(model.fit_time_) == {"wall_s", "cpu_s"} and model.fit_time_["wall_s"] > 0
     # Flowing along slot 1 rotates: radii are kept.
     moved = model.transform(data[:2], 0.3, 0)
     np.testing.assert_allclose(np.linalg.norm(moved, axis=-1), 1.0, atol=5e-3)
@@ -263,3 +264,29 @@ def test_a_checkpoint_of_another_fit_is_refused(tmp_path):
     with pytest.raises(ValueError, match="integer random_state"):
         GeneratorFlow(random_state=None, **params).fit(data)
     assert (tmp_path / "c" / "checkpoint.npz").read_bytes() == before
+
+
+def test_is_a_scikit_learn_estimator_with_presets():
+    flow = GeneratorFlow(n_generators=3, hidden=(8,), validity=polygon_defect, random_state=1)
+    copy = clone(flow)
+    assert copy is not flow and copy.get_params() == flow.get_params()
+    assert "n_generators=3" in repr(flow) and not hasattr(flow, "field_")
+    preset = GeneratorFlow.preset("pde-cpu", random_state=0)
+    # The configuration of the README's PDE table (flow-discover, ko_pde_symmetries.py).
+    assert preset.get_params() == {
+        **GeneratorFlow().get_params(), "hidden": (64, 64), "n_iterations": 1650, "n_steps": 2,
+        "s_range": 0.2, "lr_decay_at": 0.9, "random_state": 0}
+    assert GeneratorFlow.preset("paper").get_params() == GeneratorFlow().get_params()
+    assert GeneratorFlow.preset("pde-cpu", n_iterations=30).n_iterations == 30
+    assert set(GeneratorFlow.presets()) >= {"paper", "pde-cpu"}
+    with pytest.raises(ValueError, match="unknown GeneratorFlow preset"):
+        GeneratorFlow.preset("gpu")
+
+
+def test_a_non_finite_loss_names_the_iteration():
+    def exploding(points):
+        return points.sum(dim=(1, 2)) * float("nan")
+
+    with pytest.raises(FloatingPointError, match="at step 0"):
+        GeneratorFlow(n_generators=1, hidden=(4,), n_iterations=2, validity=exploding,
+                      random_state=0).fit(polygons(2))

@@ -27,7 +27,7 @@ def _model(dtype=torch.float64, seed=0, device="cpu", **kwargs):
     options = dict(hidden=(8, 8), head_hidden=4)
     options.update(kwargs)
     return GeneratorField(
-        3, 2, generator=torch.Generator().manual_seed(seed), dtype=dtype, device=device, **options
+        3, 2, rng=torch.Generator().manual_seed(seed), dtype=dtype, device=device, **options
     )
 
 
@@ -131,7 +131,7 @@ def test_skip_gain_scales_the_linear_term_only():
 
 def test_periodic_coordinates_give_exactly_periodic_fields():
     model = GeneratorField(2, 3, hidden=(8,), periodic=(0,), dtype=torch.float64,
-                           generator=torch.Generator().manual_seed(0))
+                           rng=torch.Generator().manual_seed(0))
     points = torch.rand(30, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     shifted = points + torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
     torch.testing.assert_close(model.raw(shifted), model.raw(points))
@@ -155,7 +155,7 @@ def test_weighted_normalisation_and_fixed_scales():
     torch.testing.assert_close(field_norms(values, weights), torch.ones(3, dtype=torch.float64))
     scales = model.norms(points)
     torch.testing.assert_close(model(points, scales=scales), model(points))
-    raw = GeneratorField(3, 2, hidden=(8,), normalize=False, generator=torch.Generator())
+    raw = GeneratorField(3, 2, hidden=(8,), normalize=False, rng=torch.Generator())
     assert not torch.allclose(field_norms(raw(_points(dtype=torch.float32))), torch.ones(3))
 
 
@@ -176,7 +176,7 @@ def test_initialisation_is_reproducible_from_generator():
     first, again, other = _model(seed=3), _model(seed=3), _model(seed=4)
     torch.testing.assert_close(first(points), again(points))
     assert not torch.allclose(first(points), other(points))
-    linear_head = GeneratorField(2, 3, hidden=(5,), head_hidden=None, generator=None)
+    linear_head = GeneratorField(2, 3, hidden=(5,), head_hidden=None, rng=None)
     assert linear_head(torch.zeros(7, 3) + 0.3).shape == (2, 7, 3)
 
 
@@ -283,7 +283,7 @@ def test_flow_gradients_reach_parameters_gradcheck():
         2,
         hidden=(3,),
         head_hidden=2,
-        generator=torch.Generator().manual_seed(5),
+        rng=torch.Generator().manual_seed(5),
         dtype=torch.float64,
     )
     names = [name for name, _ in model.named_parameters()]

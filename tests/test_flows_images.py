@@ -7,14 +7,13 @@ import pytest
 import torch
 
 from symmetrykit.flows import GeneratorField
+from symmetrykit.flows._image_flow import _smoothest_rotation, fit_image_generators
 from symmetrykit.flows._images import (
     AFFINE_FIELD_NAMES,
     DigitCNN,
     ImageValidity,
-    _smoothest_rotation,
     affine_fields,
     affine_measure,
-    fit_image_generators,
     flow_images,
     pixel_grid,
     train_classifier,
@@ -77,7 +76,7 @@ def test_translation_field_shifts_image():
 def test_flow_of_generator_field_is_differentiable():
     images = blob_images(2, size=12)
     model = GeneratorField(3, 2, hidden=(8,), head_hidden=4,
-                           generator=torch.Generator().manual_seed(0))
+                           rng=torch.Generator().manual_seed(0))
     warped = flow_images(images, model, s=0.3, n_steps=2, stacked=3)
     assert warped.shape == (3, 2, 1, 12, 12)
     warped.square().sum().backward()
@@ -93,7 +92,7 @@ def test_warp_gradcheck_coordinates():
 
 
 def untrained_validity():
-    return ImageValidity(DigitCNN(generator=torch.Generator().manual_seed(1)).requires_grad_(False))
+    return ImageValidity(DigitCNN(rng=torch.Generator().manual_seed(1)).requires_grad_(False))
 
 
 def test_validity_identical_is_zero_and_grows_with_warp():

@@ -34,7 +34,11 @@ def _scales(data):
 
 
 def _symmetry_field(symmetry, data):
-    """Physical-unit field of a PointSymmetry, unit RMS in the learning coordinates (spec §4.2)."""
+    """Physical-unit field of a PointSymmetry, unit RMS in the learning coordinates.
+
+    The learning coordinates are the authors' ``(x/L, (t − t0)/(nt·dt), c·u)``; see
+    ``docs/data.md``.
+    """
     length, duration, c = _scales(data)
     grid_x, grid_t = np.meshgrid(data.x, data.t)
     xi, tau, phi = symmetry(grid_x[None], grid_t[None], data.u)

@@ -1,8 +1,9 @@
 """SymmetryLens: lifting map, loss terms, density estimators and the estimator API.
 
-Conventions (spec §2.3): row ``n`` of ``Φ`` is ``crop(pad(f̂)ᵀ G^{k_n})`` with
-``k_n = n − (N−1)/2`` and ``y = Φ x``. With ``G`` the padded superdiagonal shift
-(``(S x)_i = x_{i+1}``, :func:`symmetrykit.lie.shift`) and ``f̂ = e_centre``, ``Φ = I``.
+Conventions (Efe & Ozakin 2025, the group-convolution layer): row ``n`` of ``Φ`` is
+``crop(pad(f̂)ᵀ G^{k_n})`` with ``k_n = n − (N−1)/2`` and ``y = Φ x``. With ``G`` the padded
+superdiagonal shift (``(S x)_i = x_{i+1}``, :func:`symmetrykit.lie.shift`) and ``f̂ = e_centre``,
+``Φ = I``.
 """
 
 import inspect
@@ -18,7 +19,7 @@ import sklearn.exceptions
 import sklearn.utils.validation
 import torch
 
-from symmetrykit import lie
+from symmetrykit import lie, testing
 from symmetrykit.datasets import local_signals
 from symmetrykit.lens import (
     SymmetryLens,
@@ -27,7 +28,6 @@ from symmetrykit.lens import (
     power_offsets,
 )
 from symmetrykit.lens._density import ConditionalMixture, MarginalMixture
-from symmetrykit.lens._lifting import transport_filter
 from symmetrykit.lens._losses import (
     alignment,
     conditional_uniformity,
@@ -150,10 +150,13 @@ def test_equivariance_with_the_exact_padded_shift():
     np.testing.assert_array_equal(_padded_shift(n, padding).numpy()[padding:-padding,
                                                                     padding:-padding], g_c)
     x = rng.standard_normal((5, n))
-    y, y_moved = x @ phi.T, (x @ g_c.T) @ phi.T
-    np.testing.assert_allclose(y_moved[:, 1 : n - 1], y[:, 2:n], atol=1e-14)
+    next_component = np.eye(n, k=1)  # (y S^T)_n = y_{n+1}
+    testing.assert_equivariant(lambda v: v @ phi.T, x, g_c, next_component, atol=1e-14,
+                                  compare=slice(1, n - 1))
     # at the edge the filter sees the pixel that left the window: the identity fails there
-    assert not np.allclose(y_moved[:, 0], y[:, 1])
+    with pytest.raises(AssertionError, match="not equivariant"):
+        testing.assert_equivariant(lambda v: v @ phi.T, x, g_c, next_component, atol=1e-14,
+                                      compare=[0])
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -164,8 +167,8 @@ def test_equivariance_without_padding_holds_for_any_orthogonal_g(seed):
     g = orthogonal_from_parameters(_t(rng.standard_normal((n, n))))
     phi = group_convolution(g, _t(_random_unit(n, seed)), 0).numpy()
     x = rng.standard_normal((4, n))
-    y, y_moved = x @ phi.T, (x @ g.numpy().T) @ phi.T
-    np.testing.assert_allclose(y_moved[:, :-1], y[:, 1:], atol=1e-12)
+    testing.assert_equivariant(lambda v: v @ phi.T, x, g.numpy(), np.eye(n, k=1),
+                                  atol=1e-12, compare=slice(0, n - 1))
 
 
 def test_power_offsets():
@@ -175,47 +178,6 @@ def test_power_offsets():
     for even in (2, 8):
         with pytest.raises(ValueError, match="odd"):
             power_offsets(even)
-
-
-@pytest.mark.parametrize("padding", [7, 2])
-def test_transport_filter_moves_a_delta_along_the_padded_shift(padding):
-    n = 7
-    c = (n - 1) // 2
-    s = _padded_shift(n, padding)
-    centre = _delta(n, c)
-    # row vectors move right under S: e_c Sᵏ = e_{c+k}
-    np.testing.assert_array_equal(transport_filter(s, centre, padding, 1).numpy(),
-                                  _delta(n, c + 1).numpy())
-    np.testing.assert_array_equal(transport_filter(s, centre, padding, -1).numpy(),
-                                  _delta(n, c - 1).numpy())
-    np.testing.assert_array_equal(transport_filter(s, centre, padding, 2).numpy(),
-                                  _delta(n, c + 2).numpy())
-    np.testing.assert_array_equal(transport_filter(s, centre, padding, 0).numpy(),
-                                  centre.numpy())
-    # the reversed group moves it the other way
-    np.testing.assert_array_equal(transport_filter(s.T, centre, padding, 1).numpy(),
-                                  _delta(n, c - 1).numpy())
-
-
-@pytest.mark.parametrize("steps", [1, -1])
-def test_transported_filter_shifts_the_rows_of_phi(steps):
-    n, padding = 7, 7
-    s = _padded_shift(n, padding)
-    f = _random_unit(n, 4)
-    f[-1 if steps > 0 else 0] = 0.0  # nothing falls off the cropped window when moving
-    f = _t(f / np.linalg.norm(f))
-    moved = transport_filter(s, f, padding, steps)
-    assert float(torch.linalg.vector_norm(moved)) == pytest.approx(1.0, abs=1e-14)
-    phi = group_convolution(s, f, padding).numpy()
-    phi_moved = group_convolution(s, moved, padding).numpy()
-    if steps > 0:
-        np.testing.assert_allclose(phi_moved[:-1], phi[1:], atol=1e-15)
-    else:
-        np.testing.assert_allclose(phi_moved[1:], phi[:-1], atol=1e-15)
-    # the delta at the centre moved by ±1 gives Φ = identity shifted by one row
-    centre_moved = transport_filter(s, _delta(n, (n - 1) // 2), padding, steps)
-    np.testing.assert_array_equal(group_convolution(s, centre_moved, padding).numpy(),
-                                  np.eye(n, k=steps))
 
 
 # ---------------------------------------------------------------------------- loss terms
@@ -398,17 +360,6 @@ def test_gradcheck_group_convolution():
         lambda a_, f_: group_convolution(orthogonal_from_parameters(a_), f_, padding), (a, f))
 
 
-def test_gradcheck_transport_filter():
-    n, padding = 5, 2
-    gen = torch.Generator().manual_seed(1)
-    a = (0.5 * torch.randn(9, 9, generator=gen, dtype=F64)).requires_grad_(True)
-    f = torch.randn(n, generator=gen, dtype=F64).requires_grad_(True)
-    for steps in (-2, 1):
-        assert torch.autograd.gradcheck(
-            lambda a_, f_, k=steps: transport_filter(orthogonal_from_parameters(a_), f_,
-                                                     padding, k), (a, f))
-
-
 def test_gradcheck_alignment_and_joint_entropy():
     gen = torch.Generator().manual_seed(2)
     y = torch.randn(30, 5, generator=gen, dtype=F64)
@@ -443,12 +394,12 @@ def test_gradcheck_uniformity_terms_away_from_the_relu_kink():
 
 def test_gradcheck_density_log_probs_wrt_their_inputs():
     gen = torch.Generator().manual_seed(4)
-    marginal = MarginalMixture(5, generator=gen, dtype=F64)
+    marginal = MarginalMixture(5, rng=gen, dtype=F64)
     _randomise(marginal, seed=4)
     y = torch.randn(6, 5, generator=gen, dtype=F64).requires_grad_(True)
     for offset in (0, -1, 1):
         assert torch.autograd.gradcheck(lambda y_, o=offset: marginal.log_prob(y_, o), (y,))
-    conditional = ConditionalMixture(5, 8, generator=gen, dtype=F64)
+    conditional = ConditionalMixture(5, 8, rng=gen, dtype=F64)
     given = torch.randn(6, generator=gen, dtype=F64).requires_grad_(True)
     targets = torch.randn(6, 5, generator=gen, dtype=F64).requires_grad_(True)
     slot = torch.tensor([0, 1, 2, 3, 4, 2])
@@ -467,13 +418,13 @@ def _randomise(module, seed, scale=1.0):
 
 def test_marginal_mixture_initialisation_and_dtype():
     gen = torch.Generator().manual_seed(0)
-    m = MarginalMixture(7, 4, generator=gen, dtype=F64)
+    m = MarginalMixture(7, 4, rng=gen, dtype=F64)
     assert m.means.shape == m.log_variances.shape == m.logits.shape == (7, 4)
     assert all(p.dtype == F64 for p in m.parameters())
     assert float(m.means.detach().abs().max()) <= 0.05
     np.testing.assert_array_equal(m.log_variances.detach().numpy(), 1.0)
     np.testing.assert_array_equal(m.logits.detach().numpy(), 1.0)
-    again = MarginalMixture(7, 4, generator=torch.Generator().manual_seed(0), dtype=F64)
+    again = MarginalMixture(7, 4, rng=torch.Generator().manual_seed(0), dtype=F64)
     np.testing.assert_array_equal(again.means.detach().numpy(), m.means.detach().numpy())
 
 
@@ -536,8 +487,8 @@ def test_conditional_mixture_depends_on_slot_and_value_only():
 
 
 def test_conditional_mixture_matches_the_masked_input_networks_of_the_original():
-    """Spec §4.2: three N → H → N·K networks on the masked input (only slot g non-zero), LReLU 0.2
-    hidden; heads softmax(3.5 tanh), LReLU(0.2) means, exp(3.5 tanh) variances."""
+    """The authors' code: three N → H → N·K networks on the masked input (only slot g non-zero),
+    LReLU 0.2 hidden; heads softmax(3.5 tanh), LReLU(0.2) means, exp(3.5 tanh) variances."""
     n, hidden, k = 4, 6, 3
     c = _randomise(ConditionalMixture(n, hidden, k, dtype=F64), seed=9, scale=0.8)
     embed, embed_bias, head, head_bias = (p.detach().numpy() for p in
@@ -628,7 +579,7 @@ def _brute_force_terms(y, slot, marginal, conditional):
 
 
 def test_estimator_loss_terms_use_the_shifted_estimators_as_specified():
-    """Index conventions of the shifted marginals / conditionals inside the estimator (§3.2)."""
+    """Index conventions of the shifted marginals / conditionals inside the uniformity loss."""
     n, b = 5, 30
     gen = torch.Generator().manual_seed(7)
     marginal = _randomise(MarginalMixture(n, 4, dtype=F64), seed=7, scale=0.8)
@@ -682,7 +633,8 @@ def test_get_params_and_clone():
     assert params["n_steps"] == 5
     cloned = sklearn.base.clone(lens)
     assert cloned is not lens and cloned.get_params() == params
-    assert sklearn.base.clone(SymmetryLens(recenter_at=(), random_state=3)).random_state == 3
+    assert sklearn.base.clone(SymmetryLens(warm_bases=("coordinates",), random_state=3)
+                              ).random_state == 3
 
 
 def test_init_stores_parameters_only():
@@ -716,7 +668,7 @@ def test_fit_rejects_bad_input(X, params, match):
                                                ({"filter_noise": -0.1}, "filter_noise"),
                                                ({"padding": 1.5}, "padding"),
                                                ({"n_steps": True}, "n_steps"),
-                                               ({"recenter_at": (1.5,)}, "recenter_at")])
+                                               ({"resolution_ramp": -0.5}, "resolution_ramp")])
 def test_fit_rejects_bad_schedule_parameters(params, match):
     X = np.random.default_rng(0).standard_normal((100, 7))
     with pytest.raises(ValueError, match=match):
@@ -799,3 +751,20 @@ def test_fit_is_reproducible_and_uses_no_global_rng(monitored, signals):
     after = np.random.get_state()  # noqa: NPY002
     assert after[0] == np_state[0] and after[2:] == np_state[2:]
     np.testing.assert_array_equal(after[1], np_state[1])
+
+
+def test_a_non_finite_loss_stops_the_fit_with_its_step(signals, monkeypatch):
+    model_loss = SymmetryLens._model_loss
+    monkeypatch.setattr(SymmetryLens, "_model_loss",
+                        lambda self, terms, tau=1.0: model_loss(self, terms, tau) * math.nan)
+    lens = SymmetryLens(init="random", random_state=0, **FIT)
+    with pytest.raises(FloatingPointError, match="at step 0"):
+        lens.fit(signals)
+    assert not hasattr(lens, "history_") and not hasattr(lens, "fit_time_")
+
+
+def test_skew_logarithm_lives_in_the_lie_module():
+    from symmetrykit import lens
+
+    assert "skew_logarithm" in lie.__all__
+    assert lens.skew_logarithm is lie.skew_logarithm

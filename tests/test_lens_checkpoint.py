@@ -52,6 +52,8 @@ def test_an_interrupted_fit_resumes_to_the_uninterrupted_result(tmp_path, signal
         SymmetryLens(init=init, checkpoint=path, **PARAMS).fit(signals,
                                                                monitor=_stop_at(stop_call))
     assert (path / "checkpoint.npz").is_file()
+    # The kind of symmetrykit 0.1's lens checkpoints, so that they stay recognisable.
+    assert sk.runs.RunDirectory.open(path).config()["kind"] == "symmetrylens-checkpoint"
     logged = []
     resumed = SymmetryLens(init=init, checkpoint=path, **PARAMS).fit(
         signals, monitor=lambda g, phi: logged.append(1) or {})

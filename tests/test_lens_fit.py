@@ -17,8 +17,8 @@ def test_warm_started_fit_recovers_the_shift_and_the_representation_of_33_pixel_
 
 
 def test_random_init_fit_recovers_the_pixel_shift_of_seven_pixel_translation_data():
-    # The paper's start (G ≈ I). Seed 0 is one that stalled at cos ≈ 0.76 (off-centre filter)
-    # before resolution_ramp.
+    # The paper's start (G ≈ I) with the default 3,000-step schedule; without resolution_ramp
+    # such runs can stall at cos ≈ 0.8 with an off-centre filter (docs/decisions.md).
     ds = sk.datasets.local_signals(n_samples=20_000, dim=7, symmetry="translation",
                                    random_state=0)
     lens = sk.SymmetryLens(init="random", random_state=0, progress="none").fit(ds.X)

@@ -6,8 +6,8 @@ from scipy.linalg import expm
 
 import symmetrykit as sk
 from symmetrykit.lens import SymmetryLens, warm_start
-from symmetrykit.lens._warm_start import seriate, skew_logarithm, sparse_rotation
-from symmetrykit.lie import random_orthogonal
+from symmetrykit.lens._warm_start import seriate, sparse_rotation
+from symmetrykit.lie import random_orthogonal, skew_logarithm
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 

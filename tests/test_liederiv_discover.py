@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symmetrykit as sk
-from symmetrykit.lens._warm_start import skew_logarithm
-from symmetrykit.lie import LieAlgebra, gl, se, so, so_pq
+from symmetrykit.lie import LieAlgebra, gl, se, skew_logarithm, so, so_pq
 from symmetrykit.liederiv import (
     DictionaryModel,
     PolynomialDictionary,
@@ -19,8 +18,8 @@ from symmetrykit.liederiv import (
     discover_density,
     discover_tangent,
     lie_tensor,
+    symmetric_basis,
 )
-from symmetrykit.liederiv._enforce import symmetric_basis
 from symmetrykit.metrics import algebra_distance
 
 pytestmark = pytest.mark.usefixtures("single_thread")

@@ -389,8 +389,7 @@ class TestEquivariantLinear:
                 for layer, before, after in ((first, a_in, a_hidden), (net, a_in, a_out)):
                     g_in = group_element(np.tensordot(coefficients, before, axes=1), t)
                     g_out = group_element(np.tensordot(coefficients, after, axes=1), t)
-                    moved = layer(x @ g_in.T)
-                    assert torch.allclose(moved, layer(x) @ g_out.T, atol=1e-12)
+                    sk.testing.assert_equivariant(layer, x, g_in, g_out, atol=1e-12)
             assert torch.max(torch.abs(first.bias)) > 0  # the test exercises a bias
 
     def test_discrete_pair_removes_the_rotation_part(self):
@@ -401,6 +400,18 @@ class TestEquivariantLinear:
         assert torch.allclose(o2.weight_basis[0].abs(), torch.eye(2, dtype=torch.float64) / 2**0.5)
         invariant = EquivariantLinear(so2, np.zeros((1, 1, 1)), discrete=[(J, None)])
         assert invariant.n_free_parameters == 1  # only the bias: no invariant linear form
+
+    def test_random_state_has_the_library_meaning(self):
+        so2 = sk.lie.so(2)
+        layer = EquivariantLinear(so2, so2, random_state=5)
+        # An integer seeds a private generator directly (symmetrykit's one meaning of a seed).
+        expected = torch.randn(2, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+        assert torch.equal(layer.weight_coefficients.detach(), expected)
+        before = torch.random.get_rng_state()
+        first = EquivariantLinear(so2, so2)
+        second = EquivariantLinear(so2, so2)
+        assert torch.equal(torch.random.get_rng_state(), before)  # the global RNG is not used
+        assert not torch.equal(first.weight_coefficients, second.weight_coefficients)
 
     def test_gradients_and_training_keep_equivariance(self):
         layer = EquivariantLinear(vector_and_scalar(2), vector_and_scalar(1), random_state=4)

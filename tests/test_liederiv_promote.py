@@ -1,4 +1,5 @@
-"""Promotion: nuclear-norm Lie penalties for polynomial models (Otto et al. §4 and §5.1)."""
+"""Promotion: nuclear-norm Lie penalties for polynomial models (Otto et al. 2023: promoting
+symmetry, and the recovery-dimension experiments)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import numpy as np
 import pytest
 
 import symmetrykit as sk
-from symmetrykit.liederiv import PolynomialDictionary, discover, lie_derivative, lie_tensor
-from symmetrykit.liederiv._promote import (
+from symmetrykit.liederiv import (
     CompressedLieOperator,
+    PolynomialDictionary,
     PromotedRegressor,
     compress_lie_tensor,
+    discover,
+    lie_derivative,
+    lie_tensor,
     promote_interpolation,
     promote_penalized,
 )

@@ -191,7 +191,21 @@ def test_generator_flows_run_on_pde_data():
     row = outcome["row"]
     assert row["status"] == "ok", row["error"]
     assert {f"projection_{k}" for k in range(1, 5)} <= set(row["metrics"])
-    assert set(outcome["files"]) == {"flow.json", "flow.npz"}
+    assert {"config.json", "arrays.npz", "metrics.json"} <= set(outcome["files"])
+    # The metrics are the registered method's evaluation, plus the whole comparison.
+    assert row["metrics"]["comparison"]["reference_names"][0] == "x-translation"
+    assert row["metrics"]["fit_cpu_s"] > 0 and "final_validity" in row["metrics"]
+
+
+def test_a_sweep_builds_the_registered_method_with_its_default_preset():
+    from symmetrykit import GeneratorFlow
+
+    method = sweeps.METHODS["generator-flow"]
+    flow = method.build({"n_iterations": 3.0}, seed=1)
+    expected = GeneratorFlow.preset("pde-cpu", n_iterations=3, random_state=1,
+                                    progress="none")
+    assert flow.get_params() == expected.get_params()
+    assert method.defaults()["n_steps"] == 2  # the preset's, not the constructor's 4
     with pytest.raises(ValueError, match="does not know data set"):
         sweeps.load_config({"method": "flow", "data": "gaussian-translation"})
 
@@ -414,6 +428,8 @@ def test_cli_sweep_and_report(tmp_path, capsys):
     assert main(["sweep", str(config), "--out", str(out), "--progress", "none"]) == 2
     assert "--resume" in capsys.readouterr().err
     assert main(["sweep-report", str(out), "--no-figures"]) == 0
+    assert "2/2 runs recorded" in capsys.readouterr().out
+    assert main(["sweep", "report", str(out), "--no-figures"]) == 0  # the new spelling
     assert "2/2 runs recorded" in capsys.readouterr().out
     assert main(["sweep-report", str(tmp_path)]) == 2
     assert "not a sweep directory" in capsys.readouterr().err

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 
 __all__ = [
     "LieAlgebra",
@@ -27,6 +26,7 @@ __all__ = [
     "scaling",
     "se",
     "shift",
+    "skew_logarithm",
     "sl",
     "so",
     "so_pq",
@@ -195,6 +195,14 @@ class LieAlgebra:
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
+    # Immutable (frozen, read-only generators): a copy is the object itself, so that
+    # sklearn.base.clone keeps an estimator's algebra parameter as it is.
+    def __copy__(self) -> LieAlgebra:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> LieAlgebra:
+        return self
+
     # ------------------------------------------------------------------ group elements
     def element(self, coefficients: Any) -> np.ndarray:
         """Lie-algebra element(s) ``sum_i c_i X_i`` for coefficients ``(k,)`` or ``(n, k)``."""
@@ -208,6 +216,8 @@ class LieAlgebra:
 
     def exp(self, coefficients: Any) -> np.ndarray:
         """Group element(s) ``expm(sum_i c_i X_i)``; shape ``(d, d)`` or ``(n, d, d)``."""
+        import scipy.linalg  # here, not at the top: the CLI's data listing needs no scipy
+
         element = self.element(coefficients)
         if element.ndim == 2:
             return scipy.linalg.expm(element)
@@ -501,6 +511,46 @@ def matrix_powers(g: Any, powers: Sequence[int] | np.ndarray, *, atol: float = 1
             table[k] = current
     return stack([table[int(k)] for k in powers])
 
+
+
+def skew_logarithm(g: Any) -> np.ndarray:
+    """A real logarithm of a rotation ``g``: a skew matrix ``L`` with ``expm(L) = g``.
+
+    Principal (angles in ``(−π, π)``) except on the eigenvalue −1, whose (even-dimensional)
+    eigenspace gets half turns.
+
+    ``g`` is normal, so its real Schur form ``Zᵀ g Z`` is block diagonal with 1 × 1 blocks ``+1``
+    and 2 × 2 rotation blocks, whose logarithms are read off as angles. (``scipy.linalg.logm``
+    would do, but its norm estimator draws from NumPy's global random state.)
+
+    Raises
+    ------
+    ValueError
+        If ``g`` has determinant −1 (a reflection has no real logarithm).
+    """
+    from scipy.linalg import schur  # here, not at the top: the CLI's data listing needs no scipy
+
+    t, z = schur(_as_square(g, "g"), output="real")
+    log = np.zeros_like(t)
+    size = t.shape[0]
+    flipped = []  # 1 × 1 blocks −1: paired into half turns, which exist only in pairs
+    i = 0
+    while i < size:
+        if i + 1 < size and abs(t[i + 1, i]) > 1e-12:
+            angle = np.arctan2(t[i + 1, i] - t[i, i + 1], t[i, i] + t[i + 1, i + 1])
+            log[i, i + 1], log[i + 1, i] = -angle, angle
+            i += 2
+        else:
+            if t[i, i] < 0:
+                flipped.append(i)
+            i += 1
+    if len(flipped) % 2:
+        raise ValueError("the matrix has determinant −1: it is not a rotation and has no real "
+                         "logarithm")
+    for i, j in zip(flipped[::2], flipped[1::2], strict=True):
+        log[i, j], log[j, i] = -np.pi, np.pi
+    log = z @ log @ z.T
+    return 0.5 * (log - log.T)
 
 _ALGEBRA_FACTORIES = {
     "gl": gl,

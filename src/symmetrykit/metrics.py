@@ -17,6 +17,7 @@ __all__ = [
     "exponential_similarity",
     "frobenius_cosine",
     "generator_similarity",
+    "principal_angles",
     "projection_norms",
     "representation_similarity",
     "shift_power_similarity",
@@ -46,7 +47,8 @@ def generator_similarity(learned: Any, true: Any) -> float:
     The direction of a one-parameter group is arbitrary (``G`` and ``G⁻¹`` generate the same group),
     so the cosine is maximised over ``true`` and its inverse. The inverse is taken as the
     Moore–Penrose pseudo-inverse, which equals the transpose for orthogonal matrices and for the
-    truncated pixel shift (whose "inverse" is the shift the other way, spec §6.1).
+    truncated pixel shift (whose "inverse" is the shift the other way; ``docs/data.md``,
+    "Scoring a learned generator").
 
     Parameters
     ----------
@@ -82,13 +84,51 @@ def _stack(value: Any, name: str) -> np.ndarray:
     return array
 
 
-def _orthonormal_rows(stack: np.ndarray, name: str) -> np.ndarray:
+def _orthonormal_rows(stack: np.ndarray, name: str, rtol: float | None = None) -> np.ndarray:
     flat = stack.reshape(stack.shape[0], -1)
     _, s, vt = np.linalg.svd(flat, full_matrices=False)
     if s.size == 0 or s[0] == 0:
         raise ValueError(f"{name} spans nothing (all generators are zero)")
-    rank = int(np.sum(s > max(flat.shape) * np.finfo(np.float64).eps * s[0]))
+    if rtol is None:
+        rtol = max(flat.shape) * np.finfo(np.float64).eps
+    rank = int(np.sum(s > rtol * s[0]))
     return vt[:rank]
+
+
+def principal_angles(a: Any, b: Any, *, rtol: float | None = None) -> np.ndarray:
+    """Principal angles (radians, ascending) between the row spaces of ``a`` and ``b``.
+
+    The one computation behind :func:`algebra_distance` (generators as vectors in ``R^{d²}``)
+    and :func:`symmetrykit.flows.field_similarity` (vector fields sampled at points). Small
+    angles are recovered from sines, where ``arccos`` of a cosine near 1 would lose them.
+
+    Parameters
+    ----------
+    a, b
+        Arrays of shape ``(m, n)`` and ``(p, n)``: each row one vector.
+    rtol
+        Singular values below ``rtol`` times the largest do not count towards a span
+        (default: ``max(shape)`` times the machine epsilon).
+
+    Returns
+    -------
+    ndarray of shape ``(min(rank a, rank b),)``
+    """
+    a = as_array(a, name="a")
+    b = as_array(b, name="b")
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"a and b must be (m, n) and (p, n) arrays, got {a.shape} and {b.shape}")
+    qa = _orthonormal_rows(a, "a", rtol)
+    qb = _orthonormal_rows(b, "b", rtol)
+    cosines = np.linalg.svd(qa @ qb.T, compute_uv=False)
+    # arccos is ill-conditioned near 1; recover small angles from the sine instead.
+    cosines = np.clip(cosines, 0.0, 1.0)
+    small, large = (qa, qb) if qa.shape[0] <= qb.shape[0] else (qb, qa)
+    residual = small - (small @ large.T) @ large
+    sines = np.clip(np.linalg.svd(residual, compute_uv=False), 0.0, 1.0)
+    sines = np.sort(sines)  # ascending, paired with the descending cosines
+    angles = np.where(cosines > np.sqrt(0.5), np.arcsin(sines), np.arccos(cosines))
+    return np.sort(angles)
 
 
 def algebra_distance(a: Any, b: Any) -> np.ndarray:
@@ -107,17 +147,7 @@ def algebra_distance(a: Any, b: Any) -> np.ndarray:
     b = _stack(b, "b")
     if a.shape[1:] != b.shape[1:]:
         raise ValueError(f"generators act on different spaces: {a.shape[1:]} vs {b.shape[1:]}")
-    qa = _orthonormal_rows(a, "a")
-    qb = _orthonormal_rows(b, "b")
-    cosines = np.linalg.svd(qa @ qb.T, compute_uv=False)
-    # arccos is ill-conditioned near 1; recover small angles from the sine instead.
-    cosines = np.clip(cosines, 0.0, 1.0)
-    small, large = (qa, qb) if qa.shape[0] <= qb.shape[0] else (qb, qa)
-    residual = small - (small @ large.T) @ large
-    sines = np.clip(np.linalg.svd(residual, compute_uv=False), 0.0, 1.0)
-    sines = np.sort(sines)  # ascending, paired with the descending cosines
-    angles = np.where(cosines > np.sqrt(0.5), np.arcsin(sines), np.arccos(cosines))
-    return np.sort(angles)
+    return principal_angles(a.reshape(a.shape[0], -1), b.reshape(b.shape[0], -1))
 
 
 def projection_norms(learned: Any, algebra: Any) -> np.ndarray:

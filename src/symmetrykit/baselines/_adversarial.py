@@ -11,14 +11,14 @@ SymmetryGAN, regularisers for LieGAN).
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
 
+from .._estimator import SymmetryEstimator
 from .._validation import as_samples
-from ..progress import make_progress
 
 __all__ = ["AdversarialSymmetry", "Discriminator"]
 
@@ -26,39 +26,55 @@ __all__ = ["AdversarialSymmetry", "Discriminator"]
 class Discriminator(torch.nn.Module):
     """MLP ``dim → hidden → hidden → 1`` (logit) with LeakyReLU(0.2)."""
 
-    def __init__(self, dim: int, hidden: int, generator: torch.Generator):
+    def __init__(self, dim: int, hidden: int, rng: torch.Generator):
         super().__init__()
-        self.layers = torch.nn.Sequential(
-            torch.nn.Linear(dim, hidden), torch.nn.LeakyReLU(0.2),
-            torch.nn.Linear(hidden, hidden), torch.nn.LeakyReLU(0.2),
-            torch.nn.Linear(hidden, 1))
+        # torch's default initialisation draws from the global generator; it is overwritten
+        # below from ``rng``, so the global state is restored untouched.
+        with torch.random.fork_rng(devices=[]):
+            self.layers = torch.nn.Sequential(
+                torch.nn.Linear(dim, hidden), torch.nn.LeakyReLU(0.2),
+                torch.nn.Linear(hidden, hidden), torch.nn.LeakyReLU(0.2),
+                torch.nn.Linear(hidden, 1))
         with torch.no_grad():
             for layer in self.layers:
                 if isinstance(layer, torch.nn.Linear):
                     bound = float(np.sqrt(6.0 / (layer.in_features + layer.out_features)))
-                    layer.weight.uniform_(-bound, bound, generator=generator)
+                    layer.weight.uniform_(-bound, bound, generator=rng)
                     layer.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x).squeeze(-1)
 
 
-def torch_seed(random_state: Any) -> int:
-    """A torch seed derived from ``random_state`` without touching any global RNG."""
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2**63 - 1))
-    return int(np.random.SeedSequence(random_state).generate_state(1, np.uint64)[0] >> 1)
-
-
-class AdversarialSymmetry(BaseEstimator):
+class AdversarialSymmetry(SymmetryEstimator):
     """Base class: the adversarial training loop; subclasses define ``g`` and its penalty.
 
-    Subclasses implement ``_build(dim, generator) -> list of parameters``,
-    ``_transform(x, generator) -> g·x`` (differentiable), ``_penalty(x, gx) -> scalar``,
+    Subclasses implement ``_build(dim, rng) -> list of parameters``,
+    ``_transform(x, rng) -> g·x`` (differentiable), ``_penalty(x, gx) -> scalar``,
     ``_snapshot() -> ndarray`` (the current learned matrix, for monitors) and ``_finish()``
-    (set the learned attributes).
+    (set the learned attributes). Saving and loading (:meth:`save`, :meth:`load`,
+    :func:`symmetrykit.load`) come from :class:`~symmetrykit._estimator.SymmetryEstimator`.
+
+    Parameters shared by the baselines
+    ----------------------------------
+    max_time
+        Wall-clock budget in seconds: training stops after the first step past it (for
+        comparisons at equal budget; ``n_steps`` still caps the run).
+    log_every, device, progress, random_state
+        As in :class:`symmetrykit.SymmetryLens`.
+
+    Attributes shared by the baselines
+    ----------------------------------
+    n_steps_ : int
+        Steps actually run (fewer than ``n_steps`` when ``max_time`` stopped the fit).
+    mean_, scale_ : float
+        The scalar normalisation of the samples.
+    fit_time_ : dict
+        ``{"wall_s", "cpu_s", "monitor_s"}`` (the monitor's time is not training time).
     """
 
+    # Not an estimator of its own: not registered for symmetrykit.load.
+    _abstract: ClassVar[bool] = True
     _hidden_default = 64
 
     def _check(self, X: Any) -> np.ndarray:
@@ -79,10 +95,7 @@ class AdversarialSymmetry(BaseEstimator):
         if self.hidden is not None and (not isinstance(self.hidden, (int, np.integer))
                                         or self.hidden < 1):
             raise ValueError(f"hidden must be a positive integer, got {self.hidden!r}")
-        if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
-        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError("device='cuda' requested but CUDA is not available")
+        self._torch_device()  # checks the device
         return X
 
     def fit(self, X: Any, y: Any = None, *, monitor: Any = None) -> AdversarialSymmetry:
@@ -90,12 +103,11 @@ class AdversarialSymmetry(BaseEstimator):
         X = self._check(X)
         self._check_params()
         n_samples, dim = X.shape
-        device = torch.device(self.device)
-        gen = torch.Generator(device="cpu").manual_seed(torch_seed(self.random_state))
+        device = self._torch_device()
+        gen = self._torch_generator()
         # Scalar normalisation (as SymmetryLens does): keeps every linear map meaningful.
-        self.mean_, self.scale_ = float(X.mean()), float(X.std() + 1e-12)
-        data = torch.as_tensor((X - self.mean_) / self.scale_, dtype=torch.float32,
-                               device=device)
+        mean, scale = float(X.mean()), float(X.std() + 1e-12)
+        data = torch.as_tensor((X - mean) / scale, dtype=torch.float32, device=device)
         params = self._build(dim, gen)
         hidden = self.hidden if self.hidden is not None else self._hidden_default
         disc = Discriminator(dim, hidden, gen).to(device)
@@ -104,11 +116,9 @@ class AdversarialSymmetry(BaseEstimator):
         bce = torch.nn.functional.binary_cross_entropy_with_logits
         batch = min(self.batch_size, n_samples)
         history: dict[str, list[float]] = {}
-        meter = make_progress(self.progress)
-        meter.start(self.n_steps, type(self).__name__)
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        monitor_s = 0.0
-        try:
+        with self._progress_meter(self.n_steps) as meter, self._fit_clock() as clock:
+            wall0 = time.perf_counter()
+            monitor_s = 0.0
             for step in range(self.n_steps):
                 real = data[torch.randint(n_samples, (batch,), generator=gen).to(device)]
                 source = data[torch.randint(n_samples, (batch,), generator=gen).to(device)]
@@ -131,8 +141,8 @@ class AdversarialSymmetry(BaseEstimator):
                 if step % self.log_every == 0 or last:
                     with torch.no_grad():
                         identity = torch.nn.functional.cosine_similarity(fake, source, dim=1)
-                    record = {"step": step, "d_loss": float(d_loss.detach()),
-                              "g_loss": float(g_loss.detach()),
+                    record = {"step": step, "d_loss": self._check_finite_loss(d_loss, step),
+                              "g_loss": self._check_finite_loss(g_loss, step),
                               "penalty": float(penalty.detach()),
                               "identity_cos": float(identity.abs().mean())}
                     if monitor is not None:
@@ -145,32 +155,20 @@ class AdversarialSymmetry(BaseEstimator):
                 meter.update(1)
                 if out_of_time:
                     break
-        finally:
-            meter.close()
-        self.history_ = history
-        self.n_steps_ = step + 1
-        self.n_features_in_ = dim
-        self._finish()
-        self.fit_time_ = {"wall_s": time.perf_counter() - wall0,
-                          "cpu_s": time.process_time() - cpu0, "monitor_s": monitor_s}
+            self.mean_, self.scale_ = mean, scale
+            self.history_ = history
+            self.n_steps_ = step + 1
+            self.n_features_in_ = dim
+            self._finish()
+            clock["monitor_s"] = monitor_s
         return self
 
     def _check_params(self) -> None:
         """Subclass-specific parameter checks."""
 
-    def _extra_arrays(self) -> dict[str, np.ndarray]:
-        """Learned arrays besides ``generator_`` that :meth:`save` must keep."""
-        return {}
-
-    def save(self, path: Any, *, overwrite: bool = False, metrics: dict | None = None) -> Any:
-        """Write a run directory (parameters, learned matrices, history, metrics)."""
-        from ._io import save_baseline
-
-        return save_baseline(self, path, overwrite=overwrite, metrics=metrics)
-
     @classmethod
-    def load(cls, path: Any) -> AdversarialSymmetry:
-        """Rebuild a fitted model from a run directory written by :meth:`save`."""
-        from ._io import load_baseline
+    def _read_legacy(cls, path: Any, config: Mapping[str, Any] | None) -> AdversarialSymmetry:
+        """A run directory written by symmetrykit 0.1 (format 1)."""
+        from ._legacy import read_format_1
 
-        return load_baseline(cls, path)
+        return read_format_1(cls, path)

@@ -46,11 +46,8 @@ class LieGAN(AdversarialSymmetry):
     n_steps, batch_size, lr, discriminator_lr, hidden, init_scale
         Training set-up (discriminator 2 × 128 hidden units by default; ``L`` entries start at
         ``N(0, init_scale²)``).
-    max_time
-        Wall-clock budget in seconds: training stops after the first step past it (for
-        comparisons at equal budget; ``n_steps`` still caps the run).
-    log_every, device, progress, random_state
-        As in :class:`symmetrykit.SymmetryLens`.
+    max_time, log_every, device, progress, random_state
+        As in :class:`AdversarialSymmetry`.
 
     Attributes
     ----------
@@ -60,9 +57,19 @@ class LieGAN(AdversarialSymmetry):
         ``expm(L_1)``: the group element at coefficient 1 (the unit step for integer
         coefficients).
     history_ : dict of lists
+    n_steps_, mean_, scale_, fit_time_
+        As in :class:`AdversarialSymmetry` (steps run, normalisation, timing).
     """
 
     _hidden_default = 128
+    # "discrete-shifts": integer coefficients (only integer steps of a pixel shift are
+    # symmetries) and the norm regulariser against the collapse to the identity. What
+    # baselines.compare and ``symmetrykit compare`` run, and the best of the four LieGAN settings
+    # of benchmarks/compare_baselines.py on the 7-dimensional sets.
+    _presets = {"discrete-shifts": {"coefficients": "integer", "coef_scale": 3,
+                                    "regularizer": "norm"}}
+    # Rebuilt from generators_ after loading.
+    _derived_attributes = ("algebra_",)
 
     def __init__(self, n_generators: int = 1, coefficients: str = "normal",
                  coef_scale: float = 1.0, regularizer: str = "cosine", reg_weight: float = 1.0,
@@ -72,24 +79,7 @@ class LieGAN(AdversarialSymmetry):
                  init_scale: float = 0.1, max_time: float | None = None,
                  log_every: int = 50, device: str = "cpu", progress: Any = "auto",
                  random_state: Any = None):
-        self.n_generators = n_generators
-        self.coefficients = coefficients
-        self.coef_scale = coef_scale
-        self.regularizer = regularizer
-        self.reg_weight = reg_weight
-        self.target_norm = target_norm
-        self.decorrelation = decorrelation
-        self.n_steps = n_steps
-        self.batch_size = batch_size
-        self.lr = lr
-        self.discriminator_lr = discriminator_lr
-        self.hidden = hidden
-        self.init_scale = init_scale
-        self.max_time = max_time
-        self.log_every = log_every
-        self.device = device
-        self.progress = progress
-        self.random_state = random_state
+        self._store_params(locals())
 
     def _check_params(self) -> None:
         if (not isinstance(self.n_generators, (int, np.integer)) or self.n_generators < 1
@@ -165,5 +155,8 @@ class LieGAN(AdversarialSymmetry):
         self.generator_ = expm(self.generators_[0])
         del self._basis
 
-    def _extra_arrays(self) -> dict[str, np.ndarray]:
-        return {"generators": self.generators_}
+    def _after_load(self) -> None:
+        if self.generators_.ndim != 3 or self.generators_.shape[1:] != (self.n_features_in_,) * 2:
+            raise ValueError(f"generators_ has shape {self.generators_.shape}, expected "
+                             f"(k, {self.n_features_in_}, {self.n_features_in_})")
+        self.algebra_ = LieAlgebra(self.generators_)

@@ -40,11 +40,8 @@ class SymmetryGAN(AdversarialSymmetry):
         SymmetryGAN objective).
     init_scale
         Std of the free matrix's entries at initialisation (``"expm"``: of the skew part).
-    max_time
-        Wall-clock budget in seconds: training stops after the first step past it (for
-        comparisons at equal budget; ``n_steps`` still caps the run).
-    log_every, device, progress, random_state
-        As in :class:`symmetrykit.SymmetryLens`.
+    max_time, log_every, device, progress, random_state
+        As in :class:`AdversarialSymmetry`.
 
     Attributes
     ----------
@@ -54,6 +51,8 @@ class SymmetryGAN(AdversarialSymmetry):
     history_ : dict of lists
         ``d_loss``, ``g_loss``, ``penalty``, ``identity_cos`` (mean ``|cos(Mx, x)|``) and monitor
         values at each logged step.
+    n_steps_, mean_, scale_, fit_time_
+        As in :class:`AdversarialSymmetry` (steps run, normalisation, timing).
     """
 
     _hidden_default = 25
@@ -63,19 +62,7 @@ class SymmetryGAN(AdversarialSymmetry):
                  anti_identity: float = 0.0, init_scale: float = 1.0,
                  max_time: float | None = None, log_every: int = 50, device: str = "cpu",
                  progress: Any = "auto", random_state: Any = None):
-        self.parametrization = parametrization
-        self.n_steps = n_steps
-        self.batch_size = batch_size
-        self.lr = lr
-        self.discriminator_lr = discriminator_lr
-        self.hidden = hidden
-        self.anti_identity = anti_identity
-        self.init_scale = init_scale
-        self.max_time = max_time
-        self.log_every = log_every
-        self.device = device
-        self.progress = progress
-        self.random_state = random_state
+        self._store_params(locals())
 
     def _check_params(self) -> None:
         if self.parametrization not in PARAMETRIZATIONS:
@@ -119,8 +106,7 @@ class SymmetryGAN(AdversarialSymmetry):
 
     def transform(self, X: Any) -> np.ndarray:
         """Apply the learned element to raw samples: ``mean + M (x − mean)``."""
-        if not hasattr(self, "generator_"):
-            raise ValueError("this SymmetryGAN is not fitted yet; call fit(X) first")
+        self._check_is_fitted()
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(f"X must have shape (n, {self.n_features_in_}), got {X.shape}")

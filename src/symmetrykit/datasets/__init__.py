@@ -6,19 +6,21 @@
 * :func:`make_dataset` / :func:`list_datasets` — the same by name.
 * :func:`pde` — periodic 1-D PDE trajectories (KdV, KS, Burgers, nKdV, cKdV) with their Lie
   point symmetries (:class:`PDEDataset`).
-* :func:`load` — user data from ``.npy``, ``.npz`` or ``.csv``.
+* :func:`load` — user data from ``.npy``, ``.npz`` or ``.csv``; :func:`load_xy` — the same with
+  targets (model outputs) for supervised use.
 
 Every generator returns a :class:`SymmetryDataset` whose ``generator`` is the true minimal
 generator ``G = Q S Qᵀ`` (``S`` the pixel shift, ``Q`` the data representation).
 """
 
-from ._core import SymmetryDataset, load
+from ._core import SymmetryDataset, load, load_xy
 from ._mnist import mnist_digits, mnist_slices
-from ._pde import PDEDataset, PointSymmetry, pde
+from ._pde import PDE_NAMES, PDEDataset, PointSymmetry, pde
 from ._registry import DatasetInfo, get_dataset_info, list_datasets, make_dataset
 from ._signals import local_signals, paper_permutation, pixel_coordinates
 
 __all__ = [
+    "PDE_NAMES",
     "DatasetInfo",
     "PDEDataset",
     "PointSymmetry",
@@ -26,6 +28,7 @@ __all__ = [
     "get_dataset_info",
     "list_datasets",
     "load",
+    "load_xy",
     "local_signals",
     "make_dataset",
     "mnist_digits",

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SUPPORTED_SUFFIXES", "SymmetryDataset", "load"]
+__all__ = ["SUPPORTED_SUFFIXES", "TARGET_KEYS", "SymmetryDataset", "load", "load_xy"]
 
 SUPPORTED_SUFFIXES = (".npz", ".npy", ".csv")
 _FORMAT = "symmetrykit.SymmetryDataset"
@@ -295,13 +295,86 @@ def load(path: str | os.PathLike[str]) -> SymmetryDataset:
     if suffix == ".npy":
         return SymmetryDataset(X=_check_matrix(_read_npy(path), str(path)), name=path.stem)
     if suffix == ".npz":
-        return _load_npz(path)
+        return _load_npz(path)[0]
     if suffix == ".csv":
         return SymmetryDataset(X=_check_matrix(_read_csv(path), str(path)), name=path.stem)
     raise ValueError(
         f"{path}: unsupported file type {suffix or '(none)'!r}; "
         f"use one of {', '.join(SUPPORTED_SUFFIXES)}"
     )
+
+
+TARGET_KEYS = ("Y", "y")
+
+
+def load_xy(
+    path: str | os.PathLike[str], targets: str | os.PathLike[str] | None = None
+) -> tuple[SymmetryDataset, np.ndarray | None]:
+    """Samples (as :func:`load`) and, for supervised use, their targets; each file read once.
+
+    Parameters
+    ----------
+    path
+        Anything :func:`load` reads. An ``.npz`` may also hold the targets (model outputs) in
+        an array named ``Y`` or ``y``; that array is never taken for the data.
+    targets
+        Optional ``.npy`` or ``.csv`` file of targets, one row per sample. Refused when ``path``
+        already holds targets.
+
+    Returns
+    -------
+    (dataset, Y)
+        The data set, and the targets as a float64 array of shape ``(n_samples, n_outputs)``
+        (a 1-D array becomes one column) or ``None`` when there are none.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` or ``targets`` does not exist.
+    ValueError
+        As :func:`load`; for targets given twice, targets that are not numeric, NaN or
+        infinite, or whose number of rows differs from the data's. The message names the path.
+    """
+    path = Path(path)
+    y = None
+    if path.suffix.lower() == ".npz" and path.is_file():
+        dataset, y = _load_npz(path, TARGET_KEYS)
+        source = f"{path} (targets)"
+        if y is not None and targets is not None:
+            raise ValueError(f"{path} already holds targets; do not give a targets file too")
+    else:
+        dataset = load(path)
+    if targets is not None:
+        source = str(targets)
+        y = _read_targets(Path(targets))
+    if y is None:
+        return dataset, None
+    y = np.asarray(y)
+    real = np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_
+    if not real or np.issubdtype(y.dtype, np.complexfloating):
+        raise ValueError(f"{source}: targets must be real numbers (dtype {y.dtype})")
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.ndim != 2:
+        raise ValueError(f"{source}: targets must be 1-D or 2-D, got shape {y.shape}")
+    if y.shape[0] != dataset.n_samples:
+        raise ValueError(f"{source}: the data have {dataset.n_samples} rows but the targets "
+                         f"have {y.shape[0]}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"{source}: the targets contain NaN or infinite values")
+    return dataset, y
+
+
+def _read_targets(path: Path) -> np.ndarray:
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return _read_npy(path)
+    if suffix == ".csv":
+        return _read_csv(path)
+    raise ValueError(f"{path}: targets must be a .npy or .csv file, not {suffix or '(none)'!r}")
 
 
 def _pickle_error(path: Path, what: str) -> ValueError:
@@ -334,7 +407,10 @@ def _npz_member(archive: Any, key: str, path: Path) -> np.ndarray:
         raise ValueError(f"{path}: array {key!r} is unreadable ({exc})") from exc
 
 
-def _load_npz(path: Path) -> SymmetryDataset:
+def _load_npz(
+    path: Path, target_keys: tuple[str, ...] = ()
+) -> tuple[SymmetryDataset, np.ndarray | None]:
+    """The data set in an archive, and its first array named in ``target_keys`` (or None)."""
     # Opening the file ourselves guarantees it is closed even when numpy fails half-way through
     # (np.load(path) leaks the handle on a corrupt zip).
     try:
@@ -351,11 +427,11 @@ def _load_npz(path: Path) -> SymmetryDataset:
         except (OSError, EOFError, zipfile.BadZipFile) as exc:
             raise ValueError(f"{path}: not a readable .npz archive ({exc})") from exc
         if not isinstance(archive, np.lib.npyio.NpzFile):  # an .npy saved under a .npz name
-            return SymmetryDataset(X=_check_matrix(archive, str(path)), name=path.stem)
+            return SymmetryDataset(X=_check_matrix(archive, str(path)), name=path.stem), None
         with archive:
-            x, extras, metadata = _read_npz_members(archive, path)
+            x, extras, metadata, targets = _read_npz_members(archive, path, target_keys)
     if metadata is None:
-        return SymmetryDataset(X=x, name=path.stem, **extras)
+        return SymmetryDataset(X=x, name=path.stem, **extras), targets
     try:
         return SymmetryDataset(
             X=x,
@@ -363,16 +439,21 @@ def _load_npz(path: Path) -> SymmetryDataset:
             params=metadata.get("params", {}),
             description=str(metadata.get("description", "")),
             **extras,
-        )
+        ), targets
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from exc
 
 
 def _read_npz_members(
-    archive: Any, path: Path
-) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, Any] | None]:
-    """The data, the stored generator/transform and the parsed metadata (or None)."""
-    keys = list(archive.files)
+    archive: Any, path: Path, target_keys: tuple[str, ...] = ()
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, Any] | None, np.ndarray | None]:
+    """The data, the stored generator/transform, the parsed metadata and the targets (or None).
+
+    The targets are the first array named in ``target_keys``; they are never taken for the data.
+    """
+    present = [key for key in target_keys if key in archive.files]
+    targets = _npz_member(archive, present[0], path) if present else None
+    keys = [key for key in archive.files if key not in target_keys]
     metadata = None
     if "metadata" in keys:
         metadata = _parse_metadata(_npz_member(archive, "metadata", path), path)
@@ -394,7 +475,7 @@ def _read_npz_members(
         if what in keys:
             matrix = _npz_member(archive, what, path)
             extras[what] = _check_square(matrix, x.shape[1], what, str(path))
-    return x, extras, metadata
+    return x, extras, metadata, targets
 
 
 def _parse_metadata(value: np.ndarray, path: Path) -> dict[str, Any] | None:

@@ -1,15 +1,16 @@
-"""Periodic 1-D PDE trajectories with known Lie point symmetries (Ko, Kim & Lee 2024, §4.2–4.3).
+"""Periodic 1-D PDE trajectories with known Lie point symmetries (Ko, Kim & Lee 2024).
 
-The equations, domains, save grids and initial-condition distributions follow the spec's table
-(§4.2, adapted from LPSDA): KdV, Kuramoto–Sivashinsky, viscous Burgers, and the variable-coefficient
-KdV equations nKdV and cKdV. Time stepping differs from the original on purpose: instead of dopri5
-(impractical on a CPU for these stiff problems, spec §4.2 [M]) the stiff linear part is integrated
+The equations, domains, save grids and initial-condition distributions follow the authors' data
+(adapted from LPSDA, Brandstetter, Welling & Worrall 2022; table and constants in ``docs/data.md``):
+KdV, Kuramoto–Sivashinsky, viscous Burgers, and the variable-coefficient KdV equations nKdV and
+cKdV. Time stepping differs from the original on purpose: instead of dopri5 (impractical on a CPU
+for these stiff problems, ``docs/data.md``, "Time stepping") the stiff linear part is integrated
 exactly with ETDRK4 (Cox–Matthews exponential Runge–Kutta, coefficients by the Kassam–Trefethen
 contour-integral average), and the nonlinear part pseudo-spectrally. Burgers is solved exactly
-through the Cole–Hopf transform, as in the spec.
+through the Cole–Hopf transform, as in the original.
 
 FFTs use :mod:`numpy.fft`, which is single-threaded, so generation does not suffer from the erratic
-multi-threaded FFT timings noted in the spec. Everything is float64.
+multi-threaded FFT timings of small arrays on few cores. Everything is float64.
 
 Two variable-coefficient equations are reduced to constant-coefficient linear parts first:
 
@@ -51,7 +52,7 @@ class _EquationSetup:
     n_waves: int
     l_max: int  # exclusive upper bound of the wavenumber draw, as in ``randint(1, l_max)``
     max_step: float  # largest ETDRK4 step (in the integration variable)
-    u_scale: float  # the spec's learning-coordinate constant c (u_n = c·u)
+    u_scale: float  # the authors' learning-coordinate constant c (u_n = c·u)
 
 
 _SETUPS = {
@@ -98,7 +99,8 @@ class PointSymmetry:
     exact
         False for an approximate symmetry (cKdV time translation).
     reference
-        Whether the spec's ground-truth set for evaluation (§4.3, "used as GT in code") holds it.
+        Whether the ground-truth set that learned fields are compared with holds it (the
+        authors' evaluation set; ``docs/data.md``, "Ground-truth symmetries").
     """
 
     name: str
@@ -191,11 +193,12 @@ class PDEDataset:
         Absolute save times (the kept window at the end of ``[0, t_end]``), shape ``(nt,)``.
     params
         JSON-serialisable generation parameters, including the domain length ``length``, the
-        save step ``dt``, the window start ``t0`` and the spec's learning scale ``u_scale`` (c in
+        save step ``dt``, the window start ``t0`` and the authors' learning scale ``u_scale`` (c in
         ``u_n = c·u``, ``x_n = (x − x_0)/L``, ``t_n = (t − t0)/(nt·dt)``).
     symmetries
-        The true Lie point symmetries (spec §4.3) as :class:`PointSymmetry` objects; those with
-        ``reference=True`` form the spec's ground-truth set for evaluation.
+        The true Lie point symmetries (``docs/data.md``, "Ground-truth symmetries") as
+        :class:`PointSymmetry` objects; those with ``reference=True`` form the ground-truth set
+        for evaluation.
     """
 
     name: str
@@ -226,7 +229,7 @@ class PDEDataset:
 
     @property
     def reference_symmetries(self) -> tuple[PointSymmetry, ...]:
-        """The spec's ground-truth subset (``reference=True``)."""
+        """The ground-truth subset used for evaluation (``reference=True``)."""
         return tuple(s for s in self.symmetries if s.reference)
 
     def __repr__(self) -> str:
@@ -238,7 +241,7 @@ class PDEDataset:
 
 
 def wavenumbers(nx: int, length: float) -> np.ndarray:
-    """rfft wavenumbers ``2π m / L`` with the Nyquist mode set to zero (spec §4.2)."""
+    """rfft wavenumbers ``2π m / L`` with the Nyquist mode set to zero (as in LPSDA)."""
     k = 2 * np.pi * np.fft.rfftfreq(nx, d=length / nx)
     if nx % 2 == 0:
         k[-1] = 0.0
@@ -399,12 +402,12 @@ def pde(
     random_state: Any = None,
     max_step: float | None = None,
 ) -> PDEDataset:
-    """Generate periodic 1-D PDE trajectories as in Ko, Kim & Lee (2024), spec §4.2.
+    """Generate periodic 1-D PDE trajectories as in Ko, Kim & Lee (2024) (``docs/data.md``).
 
     Each trajectory starts from ``u0(x) = Σ_i A_i sin(2π l_i x / L + φ_i)`` with
     ``A_i ~ U(−0.5, 0.5)``, ``φ_i ~ U(0, 2π)`` and integer ``l_i`` (per-equation count and range),
-    is integrated over ``[0, t_end]`` on the spec's save grid, and only the last ``nt`` saved steps
-    are kept.
+    is integrated over ``[0, t_end]`` on the authors' save grid, and only the last ``nt`` saved
+    steps are kept.
 
     ========  =================================  ======  =====  ========  =========  ========
     name      equation                           L       t_end  n_saved   N waves    l
@@ -416,9 +419,9 @@ def pde(
     ckdv      u_t + u u_x + u_xxx + u/(2t+2)=0   128     100    250       10         {1, 2}
     ========  =================================  ======  =====  ========  =========  ========
 
-    Burgers is solved exactly by Cole–Hopf (spec): ``w`` is ``u0`` min–max normalised to
-    ``[0, 1]``, ``ψ0 = exp(20 (w − 1/2))`` evolves by the heat equation exactly in Fourier space,
-    and ``u = −2ν ψ_x/ψ`` (spectral ``ψ_x``).
+    Burgers is solved exactly by Cole–Hopf (as in the original): ``w`` is ``u0`` min–max
+    normalised to ``[0, 1]``, ``ψ0 = exp(20 (w − 1/2))`` evolves by the heat equation exactly in
+    Fourier space, and ``u = −2ν ψ_x/ψ`` (spectral ``ψ_x``).
 
     Parameters
     ----------

@@ -1,8 +1,10 @@
 """Synthetic local signals (Gaussian bumps, associated-Legendre wavelets) and their representations.
 
-This follows the SymmetryLens data generator (spec §1.1–1.6) with two deliberate fixes: the
-permutation comes from a private RNG (the original reseeded numpy's global RNG on every batch), and
-circulant distances are signed, so odd Legendre shapes are not folded.
+This follows the SymmetryLens synthetic data (Efe & Ozakin 2025, §3.2, as produced by the authors'
+data generator; formulas and constants in ``docs/data.md``) with three deliberate fixes: the
+permutation comes from a private RNG (the original reseeded numpy's global RNG on every batch),
+circulant distances are signed, so odd Legendre shapes are not folded, and circulant centres cover a
+full period.
 """
 
 from __future__ import annotations

@@ -6,35 +6,48 @@
 * Validity scores: :class:`PDEResidual` (log residual of the governing equation on a deformed
   solution, derivatives re-estimated on the deformed grid) and :class:`ImageValidity` (feature angle
   of a locally trained classifier, with the sensitivity weighting).
-* Learning and evaluation: :class:`GeneratorFlow` (``fit -> self``), :func:`compare` and
-  :func:`field_similarity` against known symmetries, :func:`smoothest_basis` (the canonical
-  basis of the learned symmetries), :func:`affine_measure` and
-  :func:`fit_image_generators` for images.
-* Persistence: :func:`save_flow` / :func:`load_flow` (JSON + npz, no pickle).
+* Estimators (``fit -> self``, ``save``/``load``, presets): :class:`GeneratorFlow` (PDE data or
+  any data with a validity; ``GeneratorFlow.preset("pde-cpu")``) and :class:`ImageGeneratorFlow`
+  (pixel fields of images; ``ImageGeneratorFlow.preset("mnist")``, :func:`fit_image_generators`
+  its functional form).
+* Evaluation: :func:`evaluate` (flat metrics and figures against the known symmetries),
+  :func:`compare` and :func:`field_similarity`, :func:`smoothest_basis` (the canonical basis of
+  the learned symmetries), :func:`affine_measure`.
 * Downstream use: :func:`augment_solutions` / :func:`transform_solutions` and a small
   :class:`FNO1d`.
+
+Importing the package registers the methods ``"flow"`` and ``"image-flow"``
+(:func:`symmetrykit.get_method`).
 """
 
+from .._methods import Method, register_method
 from ._augment import AugmentedSolutions, FNO1d, augment_solutions, transform_solutions
 from ._canonical import field_jacobians, smoothest_basis
 from ._compare import FlowComparison, compare
-from ._estimator import GeneratorFlow, PDEValidity, pde_points, pde_reference_fields
+from ._deprecated import load_flow, save_flow
+from ._estimator import GeneratorFlow
+from ._evaluate import evaluate
 from ._fields import GeneratorField, TrunkFeatures, field_norms, flow
+from ._image_flow import (
+    ImageData,
+    ImageGeneratorFlow,
+    ImageGenerators,
+    fit_image_generators,
+    mnist_data,
+)
 from ._images import (
     AFFINE_FIELD_NAMES,
     DigitCNN,
-    ImageGenerators,
     ImageValidity,
     affine_fields,
     affine_measure,
     field_validity,
-    fit_image_generators,
     flow_images,
     pixel_grid,
     train_classifier,
     warp_images,
 )
-from ._io import load_flow, save_flow
+from ._pde_data import PDEValidity, pde_points, pde_reference_fields
 from ._pde_validity import PDE_RESIDUALS, PDEResidual, deform_solution, pde_residual
 from ._regularizers import (
     FieldSimilarity,
@@ -55,6 +68,8 @@ __all__ = [
     "FlowComparison",
     "GeneratorField",
     "GeneratorFlow",
+    "ImageData",
+    "ImageGeneratorFlow",
     "ImageGenerators",
     "ImageValidity",
     "PDEResidual",
@@ -65,6 +80,7 @@ __all__ = [
     "augment_solutions",
     "compare",
     "deform_solution",
+    "evaluate",
     "field_inner_products",
     "field_jacobians",
     "field_norms",
@@ -75,6 +91,7 @@ __all__ = [
     "flow_images",
     "lipschitz_penalty",
     "load_flow",
+    "mnist_data",
     "orthogonality_penalty",
     "pde_points",
     "pde_reference_fields",
@@ -87,3 +104,19 @@ __all__ = [
     "transform_solutions",
     "warp_images",
 ]
+
+
+def _identity(dataset):
+    return dataset
+
+
+register_method(Method(
+    "flow", GeneratorFlow, prepare=_identity, evaluate=evaluate,
+    description="generator flows on PDE data (Ko, Kim & Lee 2024): learned vector fields vs "
+                "the equation's Lie point symmetries",
+    default_preset="pde-cpu"))
+register_method(Method(
+    "image-flow", ImageGeneratorFlow, prepare=_identity, evaluate=evaluate,
+    description="generator flows on images (Ko, Kim & Lee 2024): pixel fields of MNIST digits "
+                "vs the affine fields",
+    default_preset="mnist"))

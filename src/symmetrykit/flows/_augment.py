@@ -1,4 +1,4 @@
-"""Symmetry augmentation of PDE solutions and a small 1-D FNO (Ko, Kim & Lee 2024, spec §5.2).
+"""Symmetry augmentation of PDE solutions and a small 1-D FNO (Ko, Kim & Lee 2024, §5).
 
 A solution ``u(x, t)`` sampled on a regular periodic grid is a point cloud ``(x_i, t_j, u_ij)`` on
 its graph. A one-parameter symmetry ``V = ξ ∂_x + τ ∂_t + φ ∂_u`` moves that cloud along its flow
@@ -211,7 +211,7 @@ def augment_solutions(
     symmetries: Sequence[Any],
     *,
     s_range: float | Sequence[float],
-    generator: np.random.Generator | int | None,
+    random_state: np.random.Generator | int | None,
     n_steps: int = 4,
     min_valid_rows: int | None = None,
     support_threshold: float = _SUPPORT_THRESHOLD,
@@ -236,7 +236,7 @@ def augment_solutions(
         or callables ``(N, 3) -> (N, 3)`` on torch tensors (learned fields).
     s_range : float or sequence of float
         Half-width of the uniform draw of ``s``, one for all or one per symmetry (> 0).
-    generator : numpy.random.Generator or int or None
+    random_state : numpy.random.Generator or int or None
         Source of randomness (an int seeds a new generator; None is not reproducible).
     n_steps : int, default 4
         RK4 steps.
@@ -268,14 +268,14 @@ def augment_solutions(
         min_valid_rows = math.ceil(nt * _MIN_VALID_FRACTION)
     if not 1 <= int(min_valid_rows) <= nt:
         raise ValueError(f"min_valid_rows must lie in [1, {nt}], got {min_valid_rows}")
-    if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
-        generator = np.random.default_rng(int(generator))
-    elif generator is None:
-        generator = np.random.default_rng()
-    elif not isinstance(generator, np.random.Generator):
-        raise ValueError("generator must be a numpy.random.Generator, an int seed or None")
-    choice = generator.integers(len(symmetries), size=n_traj)
-    s = generator.uniform(-1.0, 1.0, size=n_traj) * ranges[choice]
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        random_state = np.random.default_rng(int(random_state))
+    elif random_state is None:
+        random_state = np.random.default_rng()
+    elif not isinstance(random_state, np.random.Generator):
+        raise ValueError("random_state must be a numpy.random.Generator, an int seed or None")
+    choice = random_state.integers(len(symmetries), size=n_traj)
+    s = random_state.uniform(-1.0, 1.0, size=n_traj) * ranges[choice]
 
     out = np.empty_like(u)
     valid = np.zeros((n_traj, nt), dtype=bool)
@@ -300,16 +300,16 @@ def augment_solutions(
 class _SpectralConv1d(torch.nn.Module):
     """``irfft(W_k · rfft(v)_k)`` on the lowest ``modes`` Fourier modes (others set to zero)."""
 
-    def __init__(self, channels: int, modes: int, generator: torch.Generator | None, dtype):
+    def __init__(self, channels: int, modes: int, rng: torch.Generator | None, dtype):
         super().__init__()
         self.modes = modes
         scale = 1.0 / channels
         shape = (channels, channels, modes)
         self.weight_re = torch.nn.Parameter(
-            scale * torch.rand(shape, generator=generator, dtype=dtype)
+            scale * torch.rand(shape, generator=rng, dtype=dtype)
         )
         self.weight_im = torch.nn.Parameter(
-            scale * torch.rand(shape, generator=generator, dtype=dtype)
+            scale * torch.rand(shape, generator=rng, dtype=dtype)
         )
 
     def forward(self, v: torch.Tensor) -> torch.Tensor:
@@ -327,8 +327,9 @@ class _SpectralConv1d(torch.nn.Module):
 class FNO1d(torch.nn.Module):
     """A small 1-D Fourier neural operator: past time steps in, future time steps out.
 
-    The architecture follows the spec's FNO1d (§5.2: lift, ``n_layers`` × [spectral convolution +
-    pointwise convolution, GELU], two-layer projection; time steps as channels, no coordinates)
+    The architecture of the FNO in the paper's augmentation experiment (Ko, Kim & Lee 2024,
+    §5: lift, ``n_layers`` × [spectral convolution + pointwise convolution, GELU], two-layer
+    projection; time steps as channels, no coordinates)
     at a reduced width and number of modes, for CPU budgets.
 
     Parameters
@@ -343,7 +344,7 @@ class FNO1d(torch.nn.Module):
         Fourier modes kept by each spectral convolution.
     n_layers : int, default 4
         Number of Fourier layers.
-    generator : torch.Generator, optional
+    rng : torch.Generator, optional
         Source of the initial weights.
     dtype : torch.dtype, default torch.float32
 
@@ -359,7 +360,7 @@ class FNO1d(torch.nn.Module):
         width: int = 32,
         modes: int = 12,
         n_layers: int = 4,
-        generator: torch.Generator | None = None,
+        rng: torch.Generator | None = None,
         dtype: torch.dtype = torch.float32,
     ):
         super().__init__()
@@ -374,13 +375,13 @@ class FNO1d(torch.nn.Module):
             bound = 1.0 / math.sqrt(fan_in)
             with torch.no_grad():
                 for p in (layer.weight, layer.bias):
-                    p.copy_((2 * torch.rand(p.shape, generator=generator, dtype=dtype) - 1)
+                    p.copy_((2 * torch.rand(p.shape, generator=rng, dtype=dtype) - 1)
                             * bound)
             return layer
 
         self.lift = linear(in_steps, width)
         self.spectral = torch.nn.ModuleList(
-            [_SpectralConv1d(width, int(modes), generator, dtype) for _ in range(n_layers)]
+            [_SpectralConv1d(width, int(modes), rng, dtype) for _ in range(n_layers)]
         )
         self.pointwise = torch.nn.ModuleList([linear(width, width) for _ in range(n_layers)])
         self.project_hidden = linear(width, 2 * width)

@@ -1,13 +1,13 @@
 """A canonical basis for the learned symmetries: the smoothest fields first.
 
-Any basis of a Lie algebra of symmetries is an equally valid answer, and the learned slots are
-one arbitrary choice: with Gram-Schmidt in slot order, a slot that learned ``∂x + 0.5 boost``
-leaves the rest of the boost to the next slot, and neither slot *is* the boost although together
-they span it (measured on KS, spec §5.1). Within the span of the slots that are symmetries we
+Any basis of a Lie algebra of symmetries is an equally valid answer, and the learned slots are one
+arbitrary choice: with Gram-Schmidt in slot order, a slot that learned ``∂x + 0.5 boost`` leaves the
+rest of the boost to the next slot, and neither slot *is* the boost although together they span it
+(measured on KS; ``docs/decisions.md``). Within the span of the slots that are symmetries we
 therefore return the basis that diagonalises the fields' roughness ``E ||∇V||_F²`` against their
 inner product ``E <V, W>`` (both point means over the training data): a generalised symmetric
-eigenproblem. Constant fields (translations) come first, then linear ones (a boost orthogonal to
-the translations), then the rest, each of unit RMS norm and orthogonal to the others.
+eigenproblem. Constant fields (translations) come first, then linear ones (a boost orthogonal to the
+translations), then the rest, each of unit RMS norm and orthogonal to the others.
 
 Slots that are not symmetries must stay out of the rotation: they would be mixed into the valid
 ones (a non-symmetry ``∂u`` is as smooth as a translation). Which slots are symmetries is the

@@ -1,4 +1,6 @@
-"""Compare learned generator fields with known symmetries (spec §5.1): :func:`compare`."""
+"""Compare learned generator fields with known symmetries (Ko, Kim & Lee 2024, Fig. 4):
+:func:`compare`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._estimator import _is_pde_dataset, pde_points, pde_reference_fields
+from ._pde_data import _is_pde_dataset, pde_points, pde_reference_fields
 from ._regularizers import field_similarity
 
 __all__ = ["FlowComparison", "compare"]
@@ -32,9 +34,9 @@ class FlowComparison:
     galilean : ndarray or None, shape (K,)
         Coefficient of each slot on the Galilean boost when the slot is expanded in the basis
         ``(∂_x, ∂_t, ∂_u, gal)``, ``gal`` the unit boost orthogonalised against the
-        translations: 1 for the exact boost, 0 for ``∂_u`` and the translations (spec §5.1
-        caveat: ``∂_u`` alone projects strongly onto the Galilean field, so the projection norm
-        cannot tell them apart); ``None`` when the reference set has no Galilean field.
+        translations: 1 for the exact boost, 0 for ``∂_u`` and the translations (``∂_u``
+        alone projects strongly onto the Galilean field, so the projection norm cannot tell
+        them apart); ``None`` when the reference set has no Galilean field.
     validity : ndarray or None, shape (K,)
         Mean validity of the evaluation samples flowed by ``±s_range`` along each slot.
     identity_validity : float or None

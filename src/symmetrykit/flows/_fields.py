@@ -1,4 +1,4 @@
-"""Learnable vector fields and their one-parameter flows (Ko, Kim & Lee 2024, §1.4-1.5 of the spec).
+"""Learnable vector fields and their one-parameter flows (Ko, Kim & Lee 2024, §4.2-4.3).
 
 A :class:`GeneratorField` holds ``K`` vector fields on ``R^D`` as one MLP: a shared trunk followed
 by a small head per field. Each field is divided by its (optionally weighted) RMS norm over the
@@ -10,12 +10,12 @@ differentiable PyTorch, so gradients reach the field's parameters by backpropaga
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import torch
 
-__all__ = ["GeneratorField", "TrunkFeatures", "flow", "field_norms"]
+__all__ = ["GeneratorField", "TrunkFeatures", "build_field", "flow", "field_norms"]
 
 _ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "silu": torch.nn.functional.silu,
@@ -46,9 +46,9 @@ class TrunkFeatures(NamedTuple):
                              None if self.skip is None else function(self.skip))
 
 
-def _uniform(shape, bound: float, generator: torch.Generator | None) -> torch.Tensor:
+def _uniform(shape, bound: float, rng: torch.Generator | None) -> torch.Tensor:
     # PyTorch's default Linear initialisation: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
-    values = torch.rand(shape, generator=generator, dtype=torch.float64)
+    values = torch.rand(shape, generator=rng, dtype=torch.float64)
     return (2.0 * values - 1.0) * bound
 
 
@@ -88,10 +88,10 @@ def field_norms(fields: torch.Tensor, weights: torch.Tensor | None = None) -> to
 class GeneratorField(torch.nn.Module):
     """``K`` learnable vector fields on ``R^D``: shared MLP trunk, one head per field.
 
-    Architecture (spec §1.4): ``Linear(D, h_1), act, ..., Linear(h_{L-1}, h_L), act`` shared, then
-    per field ``k`` a head ``Linear(h_L, head_hidden), act, Linear(head_hidden, D)`` (or a single
-    ``Linear(h_L, D)`` when ``head_hidden`` is ``None``). With ``normalize=True`` every field is
-    divided by its RMS norm over the evaluated point set (see :func:`field_norms`), so each
+    Architecture (the paper's App. B.1): ``Linear(D, h_1), act, ..., Linear(h_{L-1}, h_L), act``
+    shared, then per field ``k`` a head ``Linear(h_L, head_hidden), act, Linear(head_hidden, D)``
+    (or a single ``Linear(h_L, D)`` when ``head_hidden`` is ``None``). With ``normalize=True`` every
+    field is divided by its RMS norm over the evaluated point set (see :func:`field_norms`), so each
     field has unit norm in the point-mean inner product.
 
     Parameters
@@ -108,7 +108,7 @@ class GeneratorField(torch.nn.Module):
         Nonlinearity (the paper uses Swish = SiLU).
     normalize : bool, default True
         Divide each field by its RMS norm over the evaluated points.
-    generator : torch.Generator, optional
+    rng : torch.Generator, optional
         Source of randomness for the initial weights (a CPU generator).
     dtype : torch.dtype, default torch.float32
     device : torch.device or str, optional
@@ -116,7 +116,7 @@ class GeneratorField(torch.nn.Module):
         Coordinates that are periodic with period 1 (e.g. ``x_n`` of a PDE on a circle). Each
         enters the trunk as ``(cos 2 pi p, sin 2 pi p)`` instead of ``p``, so every field is
         exactly periodic in it at the cost of one network evaluation (the paper blends two
-        evaluations near the seam instead, spec §1.4).
+        evaluations near the seam instead).
     linear_skip : bool, default False
         Add to every head a linear map of the (embedded) input, initialised at zero. Affine
         symmetries (translations, Galilean boosts, scalings) are then one linear layer away
@@ -143,7 +143,7 @@ class GeneratorField(torch.nn.Module):
         head_hidden: int | None = 32,
         activation: str = "silu",
         normalize: bool = True,
-        generator: torch.Generator | None = None,
+        rng: torch.Generator | None = None,
         dtype: torch.dtype = torch.float32,
         device: torch.device | str | None = None,
         periodic: Sequence[int] = (),
@@ -189,7 +189,7 @@ class GeneratorField(torch.nn.Module):
         self._act = _ACTIVATIONS[activation]
 
         def param(shape, fan_in):
-            values = _uniform(shape, 1.0 / math.sqrt(fan_in), generator)
+            values = _uniform(shape, 1.0 / math.sqrt(fan_in), rng)
             return torch.nn.Parameter(values.to(dtype=dtype, device=device))
 
         embedded = self.dim + len(periodic)
@@ -380,7 +380,8 @@ class GeneratorField(torch.nn.Module):
         scales : torch.Tensor, shape (K,), optional
             Fixed normalisation constants (e.g. ``self.norms(reference_points).detach()`` or not
             detached) used instead of the norms over ``points``; this keeps the ODE autonomous
-            while integrating (the "cleaner variant" of spec §1.4).
+            while integrating (an autonomous variant of the paper's per-point-set
+            normalisation).
         """
         values = self.raw(points)
         if scales is not None:
@@ -501,3 +502,20 @@ def flow(
     if path is not None:
         return torch.stack(path)
     return state
+
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def build_field(config: Mapping[str, Any], device: Any = "cpu") -> GeneratorField:
+    """An untrained :class:`GeneratorField` from ``field.config()`` (to load saved weights into)."""
+    config = dict(config)
+    dtype_name = config.pop("dtype", "float32")
+    if dtype_name not in _DTYPES:
+        raise ValueError(f"saved field has unsupported dtype {dtype_name!r}")
+    try:
+        # A private generator: the initial weights are overwritten by the saved ones.
+        return GeneratorField(**config, dtype=_DTYPES[dtype_name], device=device,
+                              rng=torch.Generator())
+    except TypeError as exc:
+        raise ValueError(f"saved field configuration is invalid: {exc}") from exc

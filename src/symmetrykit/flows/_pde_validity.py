@@ -1,4 +1,4 @@
-"""Differentiable PDE validity score and the action of a flow on a PDE solution (spec §1.3, §2(b)).
+"""Differentiable PDE validity score and the action of a flow on a PDE solution (Ko et al. 2024).
 
 A one-parameter group acts on a solution ``u(x, t)`` through its graph: every grid sample
 ``(x_i, t_j, u_ij)`` is pushed through the flow ``phi_s`` on ``(x, t, u)``-space, so the transformed
@@ -13,7 +13,8 @@ solve with the monomials ``dx^a dt^b``, ``a < width``, ``b <= 1``); the sub-sten
 blended with WENO weights ``prior / (IS + 1e-6)^2`` (``IS`` a detached smoothness indicator,
 ``prior = 100`` for the x-centred sub-stencils). The PDE residual at each interior point is
 floored, ``max(|r|, floor)`` with ``floor = 1e-4``, and its log is averaged over the points of each
-sample (the mean of ``log|r|``, the log of the geometric mean, spec §2(b)).
+sample (the mean of ``log|r|``, the log of the geometric mean; Ko, Kim & Lee 2024, §5.2 and
+App. D.1).
 
 Everything is plain differentiable PyTorch, so gradients reach the flowed points and through them
 the generator field's parameters.
@@ -27,11 +28,13 @@ from typing import Any
 
 import torch
 
+from ..datasets import PDE_NAMES
 from ._fields import flow
 
 __all__ = ["PDE_RESIDUALS", "PDEResidual", "deform_solution", "pde_residual"]
 
-PDE_RESIDUALS = ("kdv", "ks", "burgers", "nkdv", "ckdv")
+# A residual for every equation symmetrykit.datasets.pde generates.
+PDE_RESIDUALS = PDE_NAMES
 
 _DEFAULT_FLOOR = 1e-4
 _DEFAULT_NU = 0.01
@@ -54,7 +57,7 @@ def deform_solution(
     *,
     n_steps: int = 4,
 ) -> torch.Tensor:
-    """Push the graph of each solution through the flow of ``field_fn`` (spec §1.3).
+    """Push the graph of each solution through the flow of ``field_fn`` (the paper's eq. (8)).
 
     Every sample ``(x_i, t_j, u[b, j, i])`` is integrated along ``dp/dtau = V(p)`` from ``0`` to
     ``s[b]`` with fixed-step RK4 (:func:`symmetrykit.flows.flow`). No normalisation is applied:
@@ -288,7 +291,7 @@ class _ChainRule:
 
 
 class PDEResidual(torch.nn.Module):
-    """Log PDE residual of deformed solutions: the validity score of spec §2(b).
+    """Log PDE residual of deformed solutions: the validity score of the paper's PDEs (§5.2).
 
     Parameters
     ----------
@@ -299,7 +302,7 @@ class PDEResidual(torch.nn.Module):
     length : float
         Spatial period ``L``; neighbour x-offsets are unwrapped to ``(-L/2, L/2]``.
     floor : float, optional
-        Lower clamp of ``|r|`` before the log; default ``1e-4`` (spec). ``0`` disables it
+        Lower clamp of ``|r|`` before the log; default ``1e-4`` (the authors'). ``0`` disables it
         (``|r|`` is then only kept away from exact zero by the smallest positive float).
     nu : float, optional
         Burgers viscosity, default ``0.01``.
@@ -307,7 +310,7 @@ class PDEResidual(torch.nn.Module):
         Added to the time coordinate for the explicitly time-dependent equations (nKdV, cKdV),
         for points whose ``t`` is relative to the window start.
     reduction : {"mean_log", "log_mean_square"}, default "mean_log"
-        ``"mean_log"``: mean over points of ``log max(|r|, floor)`` (spec §2(b)).
+        ``"mean_log"``: mean over points of ``log max(|r|, floor)`` (the paper's).
         ``"log_mean_square"``: ``0.5 log mean max(|r|, floor)^2``, the log RMS residual.
     detach_weights : bool, default True
         Detach the WENO smoothness indicators, as the authors do (the gradient then treats the

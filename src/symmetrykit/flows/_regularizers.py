@@ -1,8 +1,11 @@
-"""Regularisers and evaluation of learned generator fields (Ko, Kim & Lee 2024, spec §3, §5.1).
+"""Regularisers and evaluation of learned generator fields (Ko, Kim & Lee 2024).
+
+The penalties are the paper's eqs. (11), (13) and (23); :func:`field_similarity` is the
+comparison with known symmetries behind its generator-similarity tables (Fig. 4, §5.1).
 
 All penalties take field values sampled at points and return one value per field (shape
 ``(K,)``), so the caller picks the reduction (the paper sums over fields for images and averages
-for PDEs) and the weights of spec §3.4.
+for PDEs) and the weights (§5.1 for images, §5.2 for PDEs).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..metrics import principal_angles
+
 __all__ = [
     "field_inner_products",
     "orthogonality_penalty",
@@ -22,6 +27,11 @@ __all__ = [
     "FieldSimilarity",
     "field_similarity",
 ]
+
+
+# Fields whose singular value is below this fraction of the largest add nothing to a span
+# (the square root of _orthonormal_basis's eigenvalue tolerance).
+_SPAN_RTOL = 1e-5
 
 
 def _check_fields(fields: torch.Tensor, name: str = "fields") -> None:
@@ -80,7 +90,7 @@ def orthogonality_penalty(
     weights: torch.Tensor | None = None,
     stop_gradient: bool = True,
 ) -> torch.Tensor:
-    """Sequential orthogonality penalty (spec §3.1, eq. (11)).
+    """Sequential orthogonality penalty (Ko, Kim & Lee 2024, eq. (11)).
 
     ``L_j = sum_{i<j} (pi/2 - arccos |c_ij|)`` with ``c_ij`` the cosine between fields ``i`` and
     ``j`` in the (weighted) point-mean inner product. With ``stop_gradient`` the earlier field
@@ -122,7 +132,7 @@ def lipschitz_penalty(
     coordinate_periods: Sequence[float | None] | None = None,
     reduction: str = "mean",
 ) -> torch.Tensor:
-    """Neighbour-hinge smoothness penalty (spec §3.2, eq. (13)).
+    """Neighbour-hinge smoothness penalty (Ko, Kim & Lee 2024, eq. (13)).
 
     For every pair of neighbouring grid points ``(a, b)`` along each axis in ``axes`` the term
     is ``max(|V(a) - V(b)| - tau, 0)`` (``points`` omitted: images, tau = 0.5, ``reduction="sum"``)
@@ -214,7 +224,7 @@ def sobolev_penalty(
     order: int = 2,
     floor: float = 0.0,
 ) -> torch.Tensor:
-    """Log Sobolev-seminorm penalty along one periodic grid axis (spec §3.3, eq. (23)).
+    """Log Sobolev-seminorm penalty along one periodic grid axis (Ko, Kim & Lee 2024, eq. (23)).
 
     The FFT ``F`` of each field component along ``axis`` is weighted by
     ``(1 + f^2)^order - 1`` with ``f = fftfreq(n, spacing)``; ``|F|^2`` times this weight is
@@ -261,7 +271,7 @@ def sobolev_penalty(
 
 @dataclass(frozen=True)
 class FieldSimilarity:
-    """Comparison of learned fields with ground-truth fields (spec §5.1).
+    """Comparison of learned fields with ground-truth fields (Ko, Kim & Lee 2024, Fig. 4, §5.1).
 
     Attributes
     ----------
@@ -293,7 +303,7 @@ def field_similarity(
     weights=None,
     orthonormalize_true: bool = True,
 ) -> FieldSimilarity:
-    """Inner-product table and projection norms of learned vs true fields (spec §5.1).
+    """Inner-product table and projection norms of learned vs true fields (Ko et al. 2024, Fig. 4).
 
     Parameters
     ----------
@@ -363,8 +373,8 @@ def field_similarity(
     projections = inner(learned, span_basis)  # (K, r)
     projection_norms = np.minimum(np.linalg.norm(projections, axis=1), 1.0)
 
-    learned_coefficients = _orthonormal_basis(inner(learned, learned))
-    learned_basis = np.einsum("kr,knd->rnd", learned_coefficients, learned)
-    cosines = np.linalg.svd(inner(learned_basis, span_basis), compute_uv=False)
-    principal_angles = np.sort(np.arccos(np.clip(cosines, -1.0, 1.0)))
-    return FieldSimilarity(inner_products, projection_norms, principal_angles)
+    # Fields as vectors in the weighted L2 product: rows scaled by sqrt(w) are Euclidean.
+    root = np.sqrt(w)[None, :, None]
+    angles = principal_angles((learned * root).reshape(learned.shape[0], -1),
+                              (true * root).reshape(true.shape[0], -1), rtol=_SPAN_RTOL)
+    return FieldSimilarity(inner_products, projection_norms, angles)

@@ -1,4 +1,5 @@
-"""Density estimators used by the SymmetryLens losses (spec §4).
+"""Density estimators used by the SymmetryLens losses (Efe & Ozakin 2025: the marginal and
+conditional densities behind the uniformity loss).
 
 Both are trained by maximum likelihood on the current representation ``y`` and are queried at
 *shifted* indices, which is how the uniformity loss compares neighbouring components.
@@ -26,15 +27,15 @@ def _gaussian_mixture_log_prob(value, log_weights, means, variances):
 class MarginalMixture(nn.Module):
     """One 1-D Gaussian mixture per component: ``log p_n(y)``.
 
-    Initialisation as in the original (spec §4.1): centres U(−0.05, 0.05), log-variances and weight
+    Initialisation as in the authors' public code: centres U(−0.05, 0.05), log-variances and weight
     logits 1.0, both clipped to [−4.5, 4.5] before use.
     """
 
-    def __init__(self, dim: int, n_kernels: int = 4, *, generator: torch.Generator | None = None,
+    def __init__(self, dim: int, n_kernels: int = 4, *, rng: torch.Generator | None = None,
                  dtype: torch.dtype = torch.float32):
         super().__init__()
         self.means = nn.Parameter(
-            (torch.rand(dim, n_kernels, generator=generator, dtype=dtype) - 0.5) * 0.1)
+            (torch.rand(dim, n_kernels, generator=rng, dtype=dtype) - 0.5) * 0.1)
         self.log_variances = nn.Parameter(torch.ones(dim, n_kernels, dtype=dtype))
         self.logits = nn.Parameter(torch.ones(dim, n_kernels, dtype=dtype))
 
@@ -54,20 +55,21 @@ class ConditionalMixture(nn.Module):
 
     The original feeds a masked copy of ``y`` (only slot ``g`` non-zero) to three two-layer
     networks (mixture weights, means, variances). With a single non-zero input the first layer is
-    a per-slot affine embedding ``y_g W1[g] + b1``, which is what is computed here (spec §8.3.6):
+    a per-slot affine embedding ``y_g W1[g] + b1``, which is what is computed here:
     the same function at ``1/N`` of the cost. Heads follow the code, not the paper text: weights
-    ``softmax(3.5 tanh)``, means ``LeakyReLU(0.2)``, variances ``exp(3.5 tanh)`` (spec §4.2).
+    ``softmax(3.5 tanh)``, means ``LeakyReLU(0.2)``, variances ``exp(3.5 tanh)`` (as in the
+    authors' public code).
     """
 
     def __init__(self, dim: int, hidden: int, n_kernels: int = 4, *,
-                 generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32):
+                 rng: torch.Generator | None = None, dtype: torch.dtype = torch.float32):
         super().__init__()
         self.dim, self.hidden, self.n_kernels = dim, hidden, n_kernels
         out = dim * n_kernels
 
         def glorot(shape, fan_in, fan_out):
             limit = math.sqrt(6.0 / (fan_in + fan_out))
-            return (torch.rand(*shape, generator=generator, dtype=dtype) * 2 - 1) * limit
+            return (torch.rand(*shape, generator=rng, dtype=dtype) * 2 - 1) * limit
 
         self.embed = nn.Parameter(glorot((3, dim, hidden), dim, hidden))
         self.embed_bias = nn.Parameter(torch.zeros(3, 1, hidden, dtype=dtype))

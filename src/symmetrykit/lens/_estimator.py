@@ -3,36 +3,33 @@
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import TransformerMixin
 
+from .._estimator import SymmetryEstimator
 from .._validation import as_samples
 from ..metrics import generator_similarity
-from ..progress import make_progress
 from . import _losses as losses
-from ._checkpoint import Checkpoint, data_fingerprint
+from ._checkpoint import pack_current, pack_finished, unpack_current, unpack_finished
 from ._density import ConditionalMixture, MarginalMixture
-from ._lifting import group_convolution, orthogonal_from_parameters, transport_filter
-from ._warm_start import WARM_BASES, WarmStart, warm_start
+from ._lifting import group_convolution, orthogonal_from_parameters
+from ._warm_start import WARM_BASES, WarmStart, warm_start, warm_start_from_fields
 
 __all__ = ["SymmetryLens"]
 
 Monitor = Callable[[np.ndarray, np.ndarray], dict[str, float]]
 
-
-def _torch_seed(random_state: Any) -> int:
-    """A 63-bit torch seed derived from ``random_state`` without touching any global RNG."""
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2**63 - 1))
-    return int(np.random.SeedSequence(random_state).generate_state(1, np.uint64)[0] >> 1)
+# The arrays and the scalar fields of a saved WarmStart.
+_WARM_ARRAYS = ("basis", "filter", "padded_generator", "skew")
+_WARM_FIELDS = ("cyclic", "chain_similarity", "closure_similarity", "iterations", "converged",
+                "source")
 
 
-class SymmetryLens(TransformerMixin, BaseEstimator):
+class SymmetryLens(TransformerMixin, SymmetryEstimator):
     """Unsupervised discovery of a minimal symmetry generator and a symmetry-based representation.
 
     SymmetryLens (Efe & Ozakin 2025) learns an orthogonal matrix ``G`` on a zero-padded copy of the
@@ -41,6 +38,9 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
     components and pairs have the same distributions), resolved (small total correlation) and
     informative (large joint entropy). ``G`` then approximates the minimal generator of the data's
     one-parameter symmetry group, and ``x ↦ y`` is a symmetry-based representation.
+
+    The deviations from the paper and the measurements behind the defaults are recorded in
+    ``docs/decisions.md`` (section "SymmetryLens").
 
     Parameters
     ----------
@@ -69,61 +69,39 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         Sharpness of the soft rank selection (50, paper).
     init_scale
         Std of the initial entries of ``A`` (1e-3, paper).
-    recenter_at
-        Fractions of the run at which the filter is re-centred on the learned shift chain
-        (``f ← crop(pad(f)ᵀ G^m)`` for the ``m`` that keeps most of its orbit inside the window).
-        This avoids the off-centre-filter plateau (a deviation from the paper; ``()`` disables
-        it). It uses only the learned ``G`` and ``f``, never the ground truth.
-    filter_init
-        ``"zeros"`` (default, the paper's): the filter's position is decided by noise while
-        ``G ≈ I`` and is often one pixel off the middle of the shift chain, which traps the run
-        at cos ≈ 0.8 (spec §8.4). ``"pca"``: start at the top principal component of the data (a
-        broad bump in the middle of the chain for stationary data; PCA commutes with the
-        orthogonal data maps, so no knowledge of the representation is needed). Measured on the
-        7-dim translation set (seeds 0 and 2, 3 000 steps) it did not avoid the trap.
-    resolution_ramp
-        The marginal-entropy (resolution) weight grows linearly from 0 to ``resolution`` while
-        ``τ`` goes from 0 to ``resolution_ramp`` (default 0.5; 0 gives the paper's constant
-        weight). Why: the marginal entropy rewards a sharp (delta-like) filter from the first
-        step, while ``G ≈ I`` and every pixel looks alike, so the filter often settles one pixel
-        off the middle of the shift chain; the chain then cannot reach the far edge and ``G``
-        bends there (the cos ≈ 0.8 plateau of spec §8.4). Delaying the sharpening lets the chain
-        form around a broad filter first. Measured on the 7-dim translation set, 3 000 steps:
-        without the ramp 1 of 5 restarts (seed 0) and 1 of 3 seeds escaped the plateau; with it
-        6 of 6 runs (seeds 0–4, two filter initialisations) ended at cos ≥ 0.98.
     init
-        ``"random"`` (the paper's): ``A ~ N(0, init_scale²)``, i.e. ``G ≈ I``. ``"warm"``: the
-        first runs start from closed-form estimates of the generator, one per candidate basis in
-        ``warm_bases`` (see ``symmetrykit.lens.warm_start``), and any further restarts start at
-        random; the run with the lowest unsupervised loss is kept, so every warm start has to
-        earn its place. No ground truth is used. The fourth-moment rotation is exact to
-        cos ≈ 0.999 in about a second for sparse (spiky) local signals at N = 33, where random
-        starts do not converge in a CPU budget; for smooth signals it does not converge and is
-        not used. The coordinates candidate is exact for any signals given in a local basis up
-        to order and signs (pixels, scrambled pixels), smooth ones included; the frequency
-        candidate covers local signals given as sine-transform coefficients up to order and
-        signs (the frequency-shifted sets), smooth ones included.
+        ``"random"`` (the paper's): ``A ~ N(0, init_scale²)``, i.e. ``G ≈ I``, and a zero
+        filter. ``"warm"``: the first runs start from closed-form estimates of the generator,
+        one per candidate basis in ``warm_bases`` (see ``symmetrykit.lens.warm_start``), and
+        any further restarts start at random; the run with the lowest unsupervised loss is
+        kept, so every warm start has to earn its place. No ground truth is used.
         A warm-started run is a *refinement*: it uses ``warm_model_lr``, the full rank (``τ = 1``)
-        from the first step, no resolution ramp and no filter noise (curriculum, ramp and noise
+        from the first step, no resolution ramp and no filter noise — curriculum, ramp and noise
         exist to break the symmetry of ``G ≈ I`` and a zero filter, which a warm start does not
-        have; measured at N = 33, keeping them moves the filter away from the delta and ``G``
-        from cos 0.999 to 0.88–0.94).
+        have.
     warm_model_lr
-        Model learning rate of a warm-started run (1e-3; 1e-2 drifts to cos 0.97 at N = 33).
+        Model learning rate of a warm-started run.
     warm_bases
-        Candidate bases of the warm start, in order: ``"rotation"`` (fourth-moment rotation),
-        ``"coordinates"`` (the data's own coordinates) and ``"frequency"`` (the coordinates
-        read as sine coefficients, ordered and signed). A candidate is used if it is usable (the
-        rotation converged; the frequency reading makes the signals more kurtotic than they
-        come) and its generator is not the same as an earlier one's
-        (``|cos| ≥ 0.99``; for sparse signals in a pixel basis both candidates find the same
-        shift, which is then refined only once).
+        Candidate bases of the warm start, in order: ``"rotation"`` (fourth-moment rotation; for
+        sparse, spiky local signals), ``"coordinates"`` (the data's own coordinates, ordered
+        and signed; for any signals given in a local basis up to order and signs, smooth ones
+        included) and ``"frequency"`` (the coordinates read as sine coefficients, ordered and
+        signed). A candidate is used if it is usable (the rotation converged; the frequency
+        reading makes the signals more kurtotic than they come) and its generator is not the
+        same as an earlier one's (``|cos| ≥ 0.99``).
     n_restarts
         Independent runs from different initialisations; the one with the lowest
         unsupervised loss (evaluated with its own density estimators at the end of the
         curriculum) is kept. The ground truth is never consulted. With ``init="warm"`` there is
         at least one run per used warm start (``warm_starts_``); runs beyond them start at
         random.
+    resolution_ramp
+        The marginal-entropy (resolution) weight grows linearly from 0 to ``resolution`` while
+        ``τ`` goes from 0 to ``resolution_ramp`` (0 gives the paper's constant weight). The
+        marginal entropy rewards a sharp filter from the first step, while ``G ≈ I`` and every
+        pixel looks alike, so without the ramp the filter can settle off the middle of the
+        shift chain, where ``G`` bends at the far edge; delaying the sharpening lets the chain
+        form around a broad filter first (a deviation from the paper).
     checkpoint
         Directory for atomic checkpoints (``None``: none). If it already holds a checkpoint of
         the same fit (same data, same parameters) the fit resumes from it and ends with exactly
@@ -135,11 +113,12 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
     log_every
         Record every loss term each ``log_every`` steps in ``history_``.
     device
-        ``"cpu"`` or ``"cuda"``.
+        ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     progress
         ``"auto"``, ``"none"``, ``"text"``, ``"tqdm"`` or a progress-meter object.
     random_state
-        Seed (int), ``numpy.random.Generator`` or None.
+        ``None``, a non-negative int (the torch generator's seed), a
+        ``numpy.random.Generator`` or a ``torch.Generator``.
 
     Attributes
     ----------
@@ -150,20 +129,27 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         The learned unit-norm resolving filter.
     group_convolution_ : ndarray (N, N)
         ``Φ``; ``transform(X) = X @ Φ.T``.
+    padding_ : int
     history_ : dict of lists
         Every loss term, ``τ`` and learning rate at each logged step (plus monitor values).
     warm_starts_ : list of WarmStart
         The warm-start candidates that were refined, in run order (``init="warm"``; empty
-        otherwise). :meth:`save` keeps only the kept run's, so after :meth:`load` this list
-        holds ``warm_start_`` alone.
+        otherwise).
     warm_start_ : WarmStart or None
         The warm start of the kept run (``None`` if the kept run started at random).
     restart_losses_, best_restart_
         Final unsupervised loss of every run and the index of the kept one.
     restart_starts_ : list of str
         How every run started: the ``source`` of its warm start, or ``"random"``.
+    fit_time_ : dict
+        ``{"wall_s", "cpu_s"}`` of the fit.
     n_features_in_ : int
     """
+
+    _checkpoint_kind: ClassVar[str | None] = "symmetrylens-checkpoint"
+    # The README's quick commands (``symmetrykit discover --data mnist-slices --steps 500``)
+    # and the Table 1 grid of benchmarks/symmetrylens_table1.py (--steps 500).
+    _presets: ClassVar[dict[str, dict[str, Any]]] = {"quick": {"n_steps": 500}}
 
     def __init__(
         self,
@@ -184,12 +170,10 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         warmup_steps: int = 100,
         rank_gain: float = 50.0,
         init_scale: float = 1e-3,
-        recenter_at: tuple[float, ...] = (),
         init: str = "warm",
         warm_model_lr: float = 1e-3,
         warm_bases: tuple[str, ...] = ("rotation", "coordinates", "frequency"),
         n_restarts: int = 1,
-        filter_init: str = "zeros",
         resolution_ramp: float = 0.5,
         checkpoint: Any = None,
         checkpoint_every: int = 500,
@@ -198,42 +182,15 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         progress: Any = "auto",
         random_state: Any = None,
     ):
-        self.n_steps = n_steps
-        self.batch_size = batch_size
-        self.padding = padding
-        self.model_lr = model_lr
-        self.estimator_lr = estimator_lr
-        self.lr_decay = lr_decay
-        self.alignment = alignment
-        self.uniformity = uniformity
-        self.resolution = resolution
-        self.information = information
-        self.hidden = hidden
-        self.n_kernels = n_kernels
-        self.filter_noise = filter_noise
-        self.filter_noise_time = filter_noise_time
-        self.warmup_steps = warmup_steps
-        self.rank_gain = rank_gain
-        self.init_scale = init_scale
-        self.recenter_at = recenter_at
-        self.init = init
-        self.warm_model_lr = warm_model_lr
-        self.warm_bases = warm_bases
-        self.n_restarts = n_restarts
-        self.filter_init = filter_init
-        self.resolution_ramp = resolution_ramp
-        self.checkpoint = checkpoint
-        self.checkpoint_every = checkpoint_every
-        self.log_every = log_every
-        self.device = device
-        self.progress = progress
-        self.random_state = random_state
+        self._store_params(locals())
 
     # ------------------------------------------------------------------ validation
-    def _check_params(self, dim: int) -> None:
+    def _check_params(self, dim: int) -> torch.device:
+        """Check every parameter against the data dimension; returns the torch device."""
         if dim < 3 or dim % 2 == 0:
             raise ValueError(f"SymmetryLens needs an odd dimension >= 3, got {dim}: the powers "
                              "k_n = n − (N−1)/2 are centred on the middle component")
+
         def is_int(value: Any) -> bool:
             return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
@@ -248,8 +205,8 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
             raise ValueError(f"filter_noise must be >= 0, got {self.filter_noise!r}")
         if not self.filter_noise_time > 0:
             raise ValueError(f"filter_noise_time must be positive, got {self.filter_noise_time!r}")
-        if any(not 0 <= frac <= 1 for frac in self.recenter_at):
-            raise ValueError(f"recenter_at fractions must lie in [0, 1], got {self.recenter_at!r}")
+        if not self.resolution_ramp >= 0:
+            raise ValueError(f"resolution_ramp must be >= 0, got {self.resolution_ramp!r}")
         if self.batch_size < 2 * dim:
             raise ValueError(f"batch_size must be at least 2 × dim = {2 * dim}")
         for name in ("model_lr", "estimator_lr", "lr_decay", "init_scale", "rank_gain",
@@ -263,14 +220,9 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
                 or any(b not in WARM_BASES for b in bases) or len(set(bases)) != len(bases)):
             raise ValueError(f"warm_bases must be a non-empty sequence of distinct names from "
                              f"{', '.join(map(repr, WARM_BASES))}, got {bases!r}")
-        if self.filter_init not in ("pca", "zeros"):
-            raise ValueError(f"filter_init must be 'pca' or 'zeros', got {self.filter_init!r}")
         if self.padding is not None and (not is_int(self.padding) or self.padding < 0):
             raise ValueError(f"padding must be an integer >= 0, got {self.padding!r}")
-        if self.device not in ("cpu", "cuda") and not str(self.device).startswith("cuda:"):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
-        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError("device='cuda' requested but CUDA is not available")
+        return self._torch_device()
 
     # ------------------------------------------------------------------ core
     def _schedule(self) -> tuple[np.ndarray, np.ndarray]:
@@ -286,104 +238,88 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         ``monitor(generator, group_convolution)`` is called at each logged step and may return
         extra scalars to record (e.g. similarity to a known ground truth); the model never sees it.
         With ``n_restarts > 1`` the run with the lowest unsupervised loss on held-in data
-        (:meth:`score`-style evaluation with each run's own density estimators) is kept.
+        (evaluated with each run's own density estimators) is kept.
         """
         X = as_samples(X)
         n_samples, dim = X.shape
-        self._check_params(dim)
+        device = self._check_params(dim)
         if n_samples < 2 * dim:
             raise ValueError(f"need at least {2 * dim} samples for dimension {dim}, "
                              f"got {n_samples}")
-        device = torch.device(self.device)
-        gen = torch.Generator(device="cpu").manual_seed(_torch_seed(self.random_state))
+        store = self._checkpoint_store(X)
+        gen = self._torch_generator()
         data = torch.as_tensor(X, dtype=torch.float32, device=device)
         eval_idx = torch.randperm(n_samples, generator=gen)[: min(n_samples, 16_384)]
-        if self.filter_init == "pca":
-            centred = (X - X.mean()) / (X.std() + 1e-12)
-            centred = centred - centred.mean(axis=0)
-            _, vectors = np.linalg.eigh(centred.T @ centred)
-            top = vectors[:, -1]
-            # eigh's sign is arbitrary; fix it so that results do not depend on LAPACK details.
-            filter_start = torch.as_tensor(top * np.sign(top[np.argmax(np.abs(top))]))
-        else:
-            filter_start = torch.zeros(dim, dtype=torch.float64)
+        filter_start = torch.zeros(dim, dtype=torch.float64)
 
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        padding = dim if self.padding is None else int(self.padding)
-        self.warm_starts_ = []
-        if self.init == "warm":
-            rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=gen)))
-            self.warm_starts_ = _distinct_warm_starts(
-                [warm_start(X, padding, rng, basis=basis) for basis in self.warm_bases],
-                padding, dim)
-        n_runs = max(self.n_restarts, len(self.warm_starts_))
-        store = saved = None
-        if self.checkpoint is not None:
-            store = Checkpoint(self.checkpoint, self.get_params(), data_fingerprint(X))
-            saved = store.load()
-        runs: list[dict[str, Any]] = []
-        resume = None
-        if saved is not None:
-            arrays, meta = saved
-            runs = [Checkpoint.unpack_finished(i, arrays, meta)
-                    for i in range(meta["finished_restarts"])]
-            gen.set_state(torch.as_tensor(arrays["rng"], dtype=torch.uint8))
-            if meta.get("next_step") is not None:
-                resume = (arrays, int(meta["next_step"]))
+        with self._fit_clock():
+            padding = dim if self.padding is None else int(self.padding)
+            self.warm_starts_ = []
+            if self.init == "warm":
+                rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=gen)))
+                self.warm_starts_ = _distinct_warm_starts(
+                    [warm_start(X, padding, rng, basis=basis) for basis in self.warm_bases],
+                    padding, dim)
+            n_runs = max(self.n_restarts, len(self.warm_starts_))
+            saved = store.load() if store is not None else None
+            runs: list[dict[str, Any]] = []
+            resume = None
+            if saved is not None:
+                arrays, meta = saved
+                runs = [unpack_finished(i, arrays, meta)
+                        for i in range(meta["finished_restarts"])]
+                gen.set_state(torch.as_tensor(arrays["rng"], dtype=torch.uint8))
+                if meta.get("next_step") is not None:
+                    resume = (arrays, int(meta["next_step"]))
 
-        def save(current: dict[str, Any] | None, next_step: int | None) -> None:
-            arrays = {"rng": gen.get_state().numpy()}
-            for index, run in enumerate(runs):
-                arrays.update(Checkpoint.pack_finished(index, run))
-            if current is not None:
-                arrays.update(Checkpoint.pack_current(current))
-            store.save(arrays, {"finished_restarts": len(runs), "next_step": next_step,
-                                "final_losses": [r["final_loss"] for r in runs],
-                                "padding": padding})
+            def save(current: dict[str, Any] | None, next_step: int | None) -> None:
+                arrays = {"rng": gen.get_state().numpy()}
+                for index, run in enumerate(runs):
+                    arrays.update(pack_finished(index, run))
+                if current is not None:
+                    arrays.update(pack_current(current))
+                store.save(arrays, {"finished_restarts": len(runs), "next_step": next_step,
+                                    "final_losses": [r["final_loss"] for r in runs],
+                                    "padding": padding})
 
-        meter = make_progress(self.progress)
-        per_run = self.warmup_steps + self.n_steps
-        meter.start(n_runs * per_run, "SymmetryLens")
-        meter.update(len(runs) * per_run
-                     + (resume[1] + self.warmup_steps if resume is not None else 0))
-        try:
-            for restart in range(len(runs), n_runs):
-                start, f0 = None, filter_start
-                if restart < len(self.warm_starts_):
-                    start = torch.as_tensor(self.warm_starts_[restart].skew)
-                    f0 = torch.as_tensor(self.warm_starts_[restart].filter)
-                run = self._fit_single(data, f0, gen, monitor, meter, restart, padding, start,
-                                       resume=resume, save=save if store else None)
-                resume = None
-                run["final_loss"] = self._evaluate(data[eval_idx.to(device)], run)
-                runs.append(run)
-                if store is not None:
-                    save(None, None)
-        finally:
-            meter.close()
-        best_index = min(range(len(runs)), key=lambda i: runs[i]["final_loss"])
-        best = runs[best_index]
+            per_run = self.warmup_steps + self.n_steps
+            with self._progress_meter(n_runs * per_run, "SymmetryLens") as meter:
+                meter.update(len(runs) * per_run
+                             + (resume[1] + self.warmup_steps if resume is not None else 0))
+                for restart in range(len(runs), n_runs):
+                    start, f0 = None, filter_start
+                    if restart < len(self.warm_starts_):
+                        start = torch.as_tensor(self.warm_starts_[restart].skew)
+                        f0 = torch.as_tensor(self.warm_starts_[restart].filter)
+                    run = self._fit_single(data, f0, gen, monitor, meter, restart, padding,
+                                           start, resume=resume,
+                                           save=save if store is not None else None)
+                    resume = None
+                    run["final_loss"] = self._evaluate(data[eval_idx.to(device)], run)
+                    runs.append(run)
+                    if store is not None:
+                        save(None, None)
+            best_index = min(range(len(runs)), key=lambda i: runs[i]["final_loss"])
+            best = runs[best_index]
 
-        with torch.no_grad():
-            g = orthogonal_from_parameters(best["a"]).cpu().numpy()
-            f = best["f"].cpu()
-            f_unit = f / (torch.linalg.vector_norm(f) + 1e-12)
-            phi = group_convolution(torch.as_tensor(g), f_unit, padding).numpy()
-        self.padded_generator_ = g
-        self.generator_ = g[padding:padding + dim, padding:padding + dim].copy()
-        self.filter_ = f_unit.numpy()
-        self.group_convolution_ = phi
-        self.padding_ = padding
-        self.history_ = best["history"]
-        self.restart_losses_ = [r["final_loss"] for r in runs]
-        self.restart_starts_ = ([w.source for w in self.warm_starts_]
-                                + ["random"] * (len(runs) - len(self.warm_starts_)))
-        self.best_restart_ = best_index
-        self.warm_start_ = (self.warm_starts_[best_index]
-                            if best_index < len(self.warm_starts_) else None)
-        self.n_features_in_ = dim
-        self.fit_time_ = {"wall_s": time.perf_counter() - wall0,
-                          "cpu_s": time.process_time() - cpu0}
+            with torch.no_grad():
+                g = orthogonal_from_parameters(best["a"]).cpu().numpy()
+                f = best["f"].cpu()
+                f_unit = f / (torch.linalg.vector_norm(f) + 1e-12)
+                phi = group_convolution(torch.as_tensor(g), f_unit, padding).numpy()
+            self.padded_generator_ = g
+            self.generator_ = g[padding:padding + dim, padding:padding + dim].copy()
+            self.filter_ = f_unit.numpy()
+            self.group_convolution_ = phi
+            self.padding_ = padding
+            self.history_ = best["history"]
+            self.restart_losses_ = [r["final_loss"] for r in runs]
+            self.restart_starts_ = ([w.source for w in self.warm_starts_]
+                                    + ["random"] * (len(runs) - len(self.warm_starts_)))
+            self.best_restart_ = best_index
+            self.warm_start_ = (self.warm_starts_[best_index]
+                                if best_index < len(self.warm_starts_) else None)
+            self.n_features_in_ = dim
         return self
 
     def _fit_single(self, data, filter_start, gen, monitor, meter, restart: int, padding: int,
@@ -404,8 +340,8 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
             a = a + start.to(torch.float64)
         a = a.to(device).requires_grad_(True)
         f = filter_start.clone().to(device).requires_grad_(True)
-        marginal = MarginalMixture(dim, self.n_kernels, generator=gen).to(device)
-        conditional = ConditionalMixture(dim, hidden, self.n_kernels, generator=gen).to(device)
+        marginal = MarginalMixture(dim, self.n_kernels, rng=gen).to(device)
+        conditional = ConditionalMixture(dim, hidden, self.n_kernels, rng=gen).to(device)
         est_params = list(marginal.parameters()) + list(conditional.parameters())
         refining = start is not None
         model_lr = self.warm_model_lr if refining else self.model_lr
@@ -415,13 +351,12 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         slot = torch.arange(batch, device=device) % dim
 
         lr_factor, tau_schedule = self._schedule()
-        recenter_steps = {int(round(frac * self.n_steps)) for frac in self.recenter_at}
         history: dict[str, list[float]] = {}
         state = {"a": a, "f": f, "gen": gen, "marginal": marginal, "conditional": conditional,
                  "model_opt": model_opt, "est_opt": est_opt, "history": history}
         first_step = -self.warmup_steps
         if resume is not None:
-            Checkpoint.unpack_current(resume[0], state)
+            unpack_current(resume[0], state)
             first_step = resume[1]
         for step in range(first_step, self.n_steps):
             warming_up = step < 0
@@ -430,10 +365,6 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
             for opt, lr0 in ((model_opt, model_lr), (est_opt, self.estimator_lr)):
                 for group in opt.param_groups:
                     group["lr"] = lr0 * float(lr_factor[t])
-            if not warming_up and t in recenter_steps:
-                moved = self._recenter(a, f, padding)
-                history.setdefault("recenter_step", []).append(float(t))
-                history.setdefault("recenter_move", []).append(float(moved))
             idx = torch.randint(n_samples, (batch,), generator=gen).to(device)
             xb = data[idx]
             xb = (xb - xb.mean()) / (xb.std() + 1e-7)
@@ -461,7 +392,7 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
             if not warming_up and (t % self.log_every == 0 or t == self.n_steps - 1):
                 record = {"step": t, "restart": restart, "tau": tau,
                           "model_lr": model_lr * lr_factor[t],
-                          "loss": float(model_loss.detach())}
+                          "loss": self._check_finite_loss(model_loss, t)}
                 record.update({k: float(v.detach()) for k, v in terms.items()})
                 if monitor is not None:
                     g_np = g.detach().cpu().numpy()
@@ -503,40 +434,6 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
                 + ramp * self.resolution * terms["marginal_entropy"]
                 - (self.resolution + self.information) * terms["joint_entropy"])
 
-    @staticmethod
-    @torch.no_grad()
-    def _recenter(a: torch.Tensor, f: torch.Tensor, padding: int) -> int:
-        """Move the filter along the learned group so that its orbit fills the window evenly.
-
-        Row ``n`` of ``Φ`` keeps the energy ``w(k_n) = ‖crop(pad(f)ᵀ G^{k_n})‖²`` inside the
-        window. A filter sitting ``m`` steps off the middle of the shift chain loses whole rows
-        into the padding at one end, which the model can only repair by bending ``G`` at that edge
-        (the cos ≈ 0.8 plateau, spec §8.4). Transporting the filter by ``G^m`` for the ``m`` that
-        maximises ``Σ_n w(k_n + m)`` re-centres it; ``G`` is not changed. Returns ``m``.
-        """
-        dim = f.shape[0]
-        half = (dim - 1) // 2
-        g = orthogonal_from_parameters(a)
-        unit = f / (torch.linalg.vector_norm(f) + 1e-12)
-        row = torch.nn.functional.pad(unit, (padding, padding))
-        energy = {0: float(torch.sum(row[padding:padding + dim] ** 2))}
-        for step, direction in ((1, g), (-1, g.mT)):
-            current = row
-            for k in range(1, 2 * half + 1):
-                current = current @ direction
-                energy[step * k] = float(torch.sum(current[padding:padding + dim] ** 2))
-
-        def window(m: int) -> float:
-            return sum(energy[k + m] for k in range(-half, half + 1))
-
-        best = max(range(-half, half + 1), key=lambda m: (window(m), -abs(m)))
-        # Only move for a clear gain (half a row of energy); otherwise noise would shuffle f.
-        if best == 0 or window(best) < window(0) + 0.5:
-            return 0
-        moved = transport_filter(g, unit, padding, best)
-        f.copy_(moved * torch.linalg.vector_norm(f) / (torch.linalg.vector_norm(moved) + 1e-12))
-        return best
-
     def _loss_terms(self, y, slot, marginal, conditional, tau) -> dict[str, torch.Tensor]:
         dim = y.shape[1]
         log_p = marginal.log_prob(y)
@@ -565,8 +462,7 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ use
     def transform(self, X: Any) -> np.ndarray:
         """The symmetry-based representation ``Y = X @ group_convolution_.T``."""
-        if not hasattr(self, "group_convolution_"):
-            raise ValueError("this SymmetryLens is not fitted yet; call fit(X) first")
+        self._check_is_fitted()
         X = as_samples(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, the lens was fitted on "
@@ -574,18 +470,61 @@ class SymmetryLens(TransformerMixin, BaseEstimator):
         return X @ self.group_convolution_.T
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: Any, *, overwrite: bool = False, metrics: dict | None = None) -> Any:
-        """Write a run directory (config, learned arrays, history, metrics); returns its path."""
-        from ._io import save_lens
+    # save(path, *, overwrite=False, metrics=None) and load(path) come from SymmetryEstimator;
+    # the warm starts (dataclasses) are saved here, everything else generically.
+    def _custom_attributes(self) -> tuple[str, ...]:
+        return ("warm_start_", "warm_starts_")
 
-        return save_lens(self, path, overwrite=overwrite, metrics=metrics)
+    def _save_extra(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        starts = list(getattr(self, "warm_starts_", []))
+        n_refined = len(starts)
+        kept = getattr(self, "warm_start_", None)
+        index = next((i for i, w in enumerate(starts) if w is kept), None)
+        if kept is not None and index is None:  # set by hand to something not in the list
+            starts.append(kept)
+            index = n_refined
+        info = {"warm_starts": [{name: getattr(w, name) for name in _WARM_FIELDS}
+                                for w in starts],
+                "n_warm_starts": n_refined, "warm_start": index}
+        arrays = {f"warm{i}.{name}": np.asarray(getattr(w, name))
+                  for i, w in enumerate(starts) for name in _WARM_ARRAYS}
+        return info, arrays
+
+    def _load_extra(self, info: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+        dim = int(self.n_features_in_)
+        size = dim + 2 * int(self.padding_)
+        shapes = {"basis": (dim, dim), "filter": (dim,), "padded_generator": (size, size),
+                  "skew": (size, size)}
+        starts = []
+        for i, fields in enumerate(info.get("warm_starts") or []):
+            values = {}
+            for name, shape in shapes.items():
+                array = arrays[f"warm{i}.{name}"]
+                if array.shape != shape:
+                    raise ValueError(f"warm start {i}: {name} has shape {array.shape}, "
+                                     f"expected {shape}")
+                values[name] = array
+            starts.append(warm_start_from_fields(values, fields))
+        index = info.get("warm_start")
+        self.warm_start_ = None if index is None else starts[int(index)]
+        self.warm_starts_ = starts[: int(info.get("n_warm_starts", len(starts)))]
+
+    def _after_load(self) -> None:
+        dim = int(self.n_features_in_)
+        size = dim + 2 * int(self.padding_)
+        expected = {"generator_": (dim, dim), "padded_generator_": (size, size),
+                    "filter_": (dim,), "group_convolution_": (dim, dim)}
+        for name, shape in expected.items():
+            if np.shape(getattr(self, name)) != shape:
+                raise ValueError(f"{name} has shape {np.shape(getattr(self, name))}, expected "
+                                 f"{shape} for dim {dim} and padding {self.padding_}")
 
     @classmethod
-    def load(cls, path: Any) -> SymmetryLens:
-        """Rebuild a fitted lens from a run directory written by :meth:`save`."""
-        from ._io import load_lens
+    def _read_legacy(cls, path: Any, config: Mapping[str, Any] | None) -> SymmetryLens:
+        """A run directory written by symmetrykit 0.1 (format 1)."""
+        from ._legacy import read_format_1
 
-        return load_lens(path)
+        return read_format_1(cls, path)
 
 
 def _distinct_warm_starts(candidates: list[WarmStart], padding: int, dim: int

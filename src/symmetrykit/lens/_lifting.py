@@ -52,17 +52,3 @@ def group_convolution(g: torch.Tensor, filter_unit: torch.Tensor, padding: int) 
     rows = torch.stack(backward[::-1] + forward)
     return rows[:, padding : padding + n]
 
-
-def transport_filter(g: torch.Tensor, filter_vector: torch.Tensor, padding: int, steps: int
-                     ) -> torch.Tensor:
-    """``crop(pad(f)ᵀ G^steps)``: the filter moved ``steps`` times along the learned group.
-
-    Replacing ``f`` by its transport shifts every output component by ``steps`` (rows of ``Φ``
-    move by one) except at the edges, which is how an off-centre filter is re-centred.
-    """
-    n = filter_vector.shape[-1]
-    row = torch.nn.functional.pad(filter_vector, (padding, padding))
-    step = g if steps > 0 else g.mT
-    for _ in range(abs(steps)):
-        row = row @ step
-    return row[..., padding : padding + n]

@@ -1,4 +1,5 @@
-"""The four SymmetryLens loss families (spec §3), as functions of the representation ``y``.
+"""The four SymmetryLens loss families (Efe & Ozakin 2025: alignment, uniformity, resolution and
+information preservation), as functions of the representation ``y``.
 
 Index conventions follow the original: component ``n`` is compared with its neighbours ``n ± 1``
 (marginals) and pair ``(g, e)`` with the diagonally shifted pairs ``(g ± 1, e ± 1)``
@@ -81,7 +82,7 @@ def conditional_uniformity(log_q: torch.Tensor, log_q_prev: torch.Tensor,
 
 def rank_weights(n: int, tau: float, gain: float = 50.0, *, dtype=torch.float64, device=None
                  ) -> torch.Tensor:
-    """Soft rank selection ``w_i = logistic(−gain (s_i − τ))``, ``s_i = i/(N−1)`` (spec §3.3)."""
+    """Soft rank selection ``w_i = logistic(−gain (s_i − τ))``, ``s_i = i/(N−1)``."""
     s = torch.linspace(0.0, 1.0, n, dtype=dtype, device=device)
     return torch.sigmoid(-torch.clamp(gain * (s - tau), -50.0, 50.0))
 
@@ -91,7 +92,7 @@ def soft_rank_joint_entropy(y: torch.Tensor, tau: float, gain: float = 50.0, eps
     """Per-rank Gaussian joint entropy ``H_r(τ) = Σ w_i h_i / Σ w_i`` over covariance eigenvalues.
 
     ``h_i = ½(log(2π λ_i + eps) + 1)`` for the eigenvalues sorted in descending order, computed in
-    float64 (``eigvalsh`` on the symmetric covariance, spec §8.3.8).
+    float64 (``eigvalsh`` on the symmetric covariance).
     """
     y64 = y.to(torch.float64)
     centred = y64 - y64.mean(dim=0)

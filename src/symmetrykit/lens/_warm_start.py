@@ -36,26 +36,24 @@ Smooth data in a *rotated* basis (the frequency-shifted Legendre set) need a thi
 coefficients. Their order comes from seriating the correlations of their *magnitudes*
 (neighbouring frequencies share the bumps' amplitudes and scales; the plain correlations vanish
 in this basis), their signs from making the covariance of the reconstructed signals Toeplitz
-(translation invariance at second order). Maximising the kurtosis of the reconstruction instead
-gets the order right but flips a block of the highest, noise-dominated frequencies (cos
-0.87–0.95 before refinement, and refinement drifts away from it). Everything tried before stayed
-below cos 0.85 — a scale-free contrast (normalised kurtosis,
-Jacobi sweeps), prewhitening, the weak-form density nullspace, tangent-space (Lie-PCA)
-nullspaces, fourth moments plus a lag-one smoothness term over all rotations (cos 0.4–0.6), and
-the covariance eigenbasis mapped onto the sines with order and signs by fourth moments
-(0.66–0.84). The order is the key: covariance eigenvalues do not follow frequency for band-pass
-signals, the magnitude correlations do (exactly, up to reversal, at 20,000 samples).
+(translation invariance at second order). The order is the key: covariance eigenvalues do not
+follow frequency for band-pass signals, the magnitude correlations do. What was tried before
+and how it measured is in ``docs/decisions.md`` (section "SymmetryLens").
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy.linalg import polar, schur
+from scipy.linalg import polar
 
-__all__ = ["WARM_BASES", "WarmStart", "frequency_rotation", "seriate", "skew_logarithm",
-           "sparse_rotation", "warm_start"]
+from ..lie import skew_logarithm
+
+__all__ = ["WARM_BASES", "WarmStart", "frequency_rotation", "seriate", "sparse_rotation",
+           "warm_start", "warm_start_from_fields"]
 
 #: Candidate local bases of :func:`warm_start`.
 WARM_BASES = ("rotation", "coordinates", "frequency")
@@ -72,9 +70,9 @@ class WarmStart:
     ``chain_similarity`` is the mean ``|corr|`` of neighbours along the order and
     ``closure_similarity`` that of its two ends; ``iterations`` counts rotation updates and
     ``converged`` says whether the rotation settled before the iteration limit. It does for sparse
-    data (15–30 updates at N = 7–33); for smooth data (Legendre bumps, MNIST strokes) it does
-    not, and what it finds there is a multi-band filter bank (chains of atoms three pixels
-    apart at N = 33), not the pixels — an unsupervised sign that the warm start is unreliable.
+    data; for smooth data (Legendre bumps, MNIST strokes) it does not, and what it finds there
+    is a multi-band filter bank, not the pixels — an unsupervised sign that the warm start is
+    unreliable.
     ``source`` names the candidate basis: ``"rotation"`` (the fourth-moment rotation),
     ``"coordinates"`` (the data's own coordinates, reordered; always ``converged``, with
     ``iterations = 0``) or ``"frequency"`` (the coordinates as sine coefficients; ``converged``
@@ -297,39 +295,6 @@ def seriate(similarity: np.ndarray) -> list[int]:
     return order
 
 
-def skew_logarithm(g: np.ndarray) -> np.ndarray:
-    """A real logarithm of a rotation ``g``: a skew matrix ``L`` with ``expm(L) = g``.
-
-    Principal (angles in ``(−π, π)``) except on the eigenvalue −1, whose (even-dimensional)
-    eigenspace gets half turns.
-
-    ``g`` is normal, so its real Schur form ``Zᵀ g Z`` is block diagonal with 1 × 1 blocks ``+1``
-    and 2 × 2 rotation blocks, whose logarithms are read off as angles. (``scipy.linalg.logm``
-    would do, but its norm estimator draws from NumPy's global random state.)
-    """
-    t, z = schur(g, output="real")
-    log = np.zeros_like(t)
-    size = t.shape[0]
-    flipped = []  # 1 × 1 blocks −1: paired into half turns, which exist only in pairs
-    i = 0
-    while i < size:
-        if i + 1 < size and abs(t[i + 1, i]) > 1e-12:
-            angle = np.arctan2(t[i + 1, i] - t[i, i + 1], t[i, i] + t[i + 1, i + 1])
-            log[i, i + 1], log[i + 1, i] = -angle, angle
-            i += 2
-        else:
-            if t[i, i] < 0:
-                flipped.append(i)
-            i += 1
-    if len(flipped) % 2:
-        raise ValueError("the matrix has determinant −1: it is not a rotation and has no real "
-                         "logarithm")
-    for i, j in zip(flipped[::2], flipped[1::2], strict=True):
-        log[i, j], log[j, i] = -np.pi, np.pi
-    log = z @ log @ z.T
-    return 0.5 * (log - log.T)
-
-
 def warm_start(X: np.ndarray, padding: int, rng: np.random.Generator, *,
                basis: str = "rotation", cyclic_threshold: float = 0.5) -> WarmStart:
     """Closed-form initial group element for SymmetryLens from samples ``X`` (n, N).
@@ -394,3 +359,16 @@ def warm_start(X: np.ndarray, padding: int, rng: np.random.Generator, *,
                      skew=skew, cyclic=bool(cyclic), chain_similarity=float(chain.mean()),
                      closure_similarity=closure, iterations=iterations,
                      converged=converged, source=source)
+
+
+def warm_start_from_fields(arrays: Mapping[str, np.ndarray], fields: Mapping[str, Any]
+                           ) -> WarmStart:
+    """A :class:`WarmStart` from its arrays and its JSON fields (as saved)."""
+    return WarmStart(basis=arrays["basis"], filter=arrays["filter"],
+                     padded_generator=arrays["padded_generator"], skew=arrays["skew"],
+                     cyclic=bool(fields["cyclic"]),
+                     chain_similarity=float(fields["chain_similarity"]),
+                     closure_similarity=float(fields["closure_similarity"]),
+                     iterations=int(fields["iterations"]), converged=bool(fields["converged"]),
+                     # Runs saved before the coordinates candidate existed used the rotation.
+                     source=str(fields.get("source", "rotation")))

@@ -11,11 +11,18 @@ One bilinear object drives all three verbs: the Lie derivative
 * **promote** — the nuclear norm of ``ξ ↦ L_ξ F_W`` is a convex penalty that favours models with
   a large symmetry algebra (:func:`promote_interpolation`, :class:`PromotedRegressor`,
   :class:`NuclearNormPenalty` for torch networks).
+
+Fitted models are saved with ``save(path)`` (or :func:`save_model`) and read back with
+:func:`symmetrykit.load` (or :func:`load_model`); :func:`evaluate` scores a fitted regressor
+against a data set's known symmetry (the registered method ``"lie"``).
 """
 
+from .._methods import Method, register_method
+from ._compress import CompressedLieOperator, PromotionResult, compress_lie_tensor
 from ._dictionary import PolynomialDictionary, n_monomials
 from ._discover import LieDiscovery, discover, discover_density, discover_tangent
 from ._enforce import EquivariantLinear, EquivariantRegressor, discrete_constraints, symmetric_basis
+from ._evaluate import RegressionData, _prepare, discovery_metrics, evaluate
 from ._model import DictionaryModel, load_model, save_model
 from ._networks import NuclearNormPenalty, network_lie_derivative
 from ._nuclear import nuclear_norm
@@ -27,14 +34,7 @@ from ._operators import (
     lie_tensor,
     output_matrices,
 )
-from ._promote import (
-    CompressedLieOperator,
-    PromotedRegressor,
-    PromotionResult,
-    compress_lie_tensor,
-    promote_interpolation,
-    promote_penalized,
-)
+from ._promote import PromotedRegressor, promote_interpolation, promote_penalized
 from ._sindy import sindy_constraints, sindy_dictionary_model, sindy_symmetries
 
 __all__ = [
@@ -49,12 +49,15 @@ __all__ = [
     "PolynomialDictionary",
     "PromotedRegressor",
     "PromotionResult",
+    "RegressionData",
     "compress_lie_tensor",
     "directional_derivatives",
     "discover",
     "discover_density",
     "discover_tangent",
+    "discovery_metrics",
     "discrete_constraints",
+    "evaluate",
     "lie_derivative",
     "lie_tensor",
     "load_model",
@@ -70,3 +73,12 @@ __all__ = [
     "sindy_symmetries",
     "symmetric_basis",
 ]
+
+register_method(Method(
+    name="lie",
+    estimator=PromotedRegressor,
+    prepare=_prepare,
+    evaluate=evaluate,
+    description="Otto et al.: promote symmetry in a polynomial regression, then discover the "
+    "symmetry algebra the fitted model acquired",
+))

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from math import comb
 from typing import Any
 
 import numpy as np
 
 from .._validation import as_samples
+from ._checks import _is_integer
 
-__all__ = ["PolynomialDictionary", "n_monomials"]
+__all__ = ["MAX_TERMS", "PolynomialDictionary", "n_monomials"]
+
+#: The most monomials a :class:`PolynomialDictionary` may have (its exponent table and every
+#: feature matrix grow with it; far larger ones would exhaust memory before being useful).
+MAX_TERMS = 1_000_000
 
 
 def n_monomials(n_features: int, degree: int) -> int:
@@ -58,9 +64,15 @@ class PolynomialDictionary:
     """
 
     def __init__(self, n_features: int, degree: int, *, include_bias: bool = True) -> None:
-        for name, value, low in (("n_features", n_features, 1), ("degree", degree, 1)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        for name, value in (("n_features", n_features), ("degree", degree)):
+            if not _is_integer(value) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        terms = n_monomials(int(n_features), int(degree))
+        if terms > MAX_TERMS:
+            raise ValueError(
+                f"a polynomial dictionary of degree {degree} in {n_features} variables has "
+                f"{terms:.3g} monomials, more than the {MAX_TERMS:,} this library builds"
+            )
         self.n_features = int(n_features)
         self.degree = int(degree)
         self.include_bias = bool(include_bias)
@@ -149,7 +161,26 @@ class PolynomialDictionary:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PolynomialDictionary:
-        if data.get("kind") != "polynomial":
-            raise ValueError(f"unknown dictionary kind {data.get('kind')!r}")
-        return cls(int(data["n_features"]), int(data["degree"]), include_bias=data["include_bias"])
+    def from_dict(cls, data: Any) -> PolynomialDictionary:
+        """The dictionary described by :meth:`to_dict`, checked strictly (it may come from a file).
+
+        Integers must be integers (``2.7`` is refused, not truncated) and the number of
+        monomials is bounded before any is enumerated.
+
+        Raises
+        ------
+        ValueError
+            For anything but a complete, well-typed description of a dictionary of at most
+            ``MAX_TERMS`` monomials.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a dictionary description must be a JSON object, got {data!r}")
+        keys = {"kind", "n_features", "degree", "include_bias"}
+        if set(data) != keys:
+            raise ValueError(f"a dictionary description has the keys {sorted(keys)}, got "
+                             f"{sorted(map(str, data))}")
+        if data["kind"] != "polynomial":
+            raise ValueError(f"unknown dictionary kind {data['kind']!r}")
+        if not isinstance(data["include_bias"], bool):
+            raise ValueError(f"include_bias must be true or false, got {data['include_bias']!r}")
+        return cls(data["n_features"], data["degree"], include_bias=data["include_bias"])

@@ -14,6 +14,7 @@ import numpy as np
 
 from .._validation import as_samples
 from ..lie import LieAlgebra, translations
+from ._checks import _is_integer
 from ._dictionary import PolynomialDictionary, _exponents
 from ._operators import _lie_derivative_with_method, directional_derivatives, output_matrices
 
@@ -87,6 +88,17 @@ class LieDiscovery:
         )
 
 
+def _samples_for(X: Any, algebra: Any) -> tuple[np.ndarray, int]:
+    """The samples as an ``(N, n)`` array, checked against the candidates acting on ``R^n``."""
+    if not isinstance(algebra, LieAlgebra):
+        raise ValueError(f"algebra must be a LieAlgebra, got {type(algebra).__name__}")
+    X = as_samples(X)
+    n = algebra.space_dim
+    if X.shape[1] != n:
+        raise ValueError(f"X has {X.shape[1]} features but {algebra.name} acts on R^{n}")
+    return X, n
+
+
 def _orthonormal_pairs(
     algebra: LieAlgebra, outputs: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -117,7 +129,7 @@ def _select_nullity(
 ) -> int:
     k = relative.size
     if n_symmetries is not None:
-        if isinstance(n_symmetries, bool) or not isinstance(n_symmetries, (int, np.integer)):
+        if not _is_integer(n_symmetries):
             raise ValueError(f"n_symmetries must be an integer, got {n_symmetries!r}")
         if not 0 <= n_symmetries <= k:
             raise ValueError(f"n_symmetries must be in [0, {k}], got {n_symmetries}")
@@ -371,7 +383,8 @@ def discover_density(
     A density ``p`` is invariant under the flow of ``v_ξ`` iff ``E_p[∇φ(x) · v_ξ(x)] = 0`` for
     every test function ``φ`` (integrate ``φ div(p v) = 0`` by parts). With monomial test
     functions of degree ``1..degree`` this is a ``(#tests × k)`` matrix of sample means, whose
-    nullspace needs no density estimate (spec otto2023 §3.2).
+    nullspace needs no density estimate (Otto et al. 2023, discovering the symmetries of a
+    distribution from samples, in weak form).
 
     For linear or affine candidates and monomial test functions, ``∇φ_a · v_k`` is a fixed
     combination of the moments ``E[z^β x̃ᵀ]`` (``z^β`` a monomial of degree ``< degree``,
@@ -420,28 +433,12 @@ def discover_density(
 
     Notes
     -----
-    Defaults measured on the 7-pixel circulant Gaussian-bump set
-    (``symmetrykit.datasets.local_signals(dim=7, symmetry="circulant")``, candidates so(7), seeds
-    0–4; |cos| of the most symmetric candidate with the real logarithm of the cyclic shift):
-
-    ===============================  ======  ======  ======  ======
-    min |cos| over seeds, N =         2·10⁴   5·10⁴   10⁵     2·10⁵
-    ===============================  ======  ======  ======  ======
-    ``"noise"``, standardised         0.9886  0.9929  0.9943  0.9975
-    ``"none"``, standardised          0.9588  0.9785  0.9944  0.9966
-    ===============================  ======  ======  ======  ======
-
-    Noise weighting is the more robust with few samples (mean |cos| 0.994 against 0.983 at
-    2·10⁴); from 10⁵ samples (about a second here, data generation included) every seed gives
-    |cos| ≥ 0.99 with either. Whitening the rows with their full sampling covariance (which makes
-    the result independent of the test-function basis) was worse (|cos| 0.94 at 10⁵); monomials
-    of the raw coordinates (``standardize=False``) did about as well on this set (min 0.995 at
-    2·10⁴) but are ill-conditioned for data far from the origin. Quartic tests did not help in
-    the spec's measurement (0.968 against 0.994 for cubic). The spectrum has no clear gap on this
-    set (σ₂/σ₁ ≈ 1.13): with bumps 0.2–1 pixel wide the continuous flow of ``log P`` is strongly
-    broken by aliasing and only the discrete shift is a symmetry; with wider bumps
-    (``scale_range=(0.5, 1.5)``) σ₁, σ₂, σ₃ are 0.010, 0.029, 0.054 and |cos| is 0.99998
-    (``benchmarks/otto_discovery.py``).
+    The defaults (standardised cubic tests, noise weighting) were chosen on the 7-pixel circulant
+    Gaussian-bump set, where noise weighting is the more robust with few samples; the
+    measurements behind them, and the variants that did worse (whitened rows, quartic tests),
+    are in ``docs/decisions.md`` ("Lie-derivative framework") and ``benchmarks/otto_discovery.py``.
+    A discrete symmetry such as a cyclic pixel shift has no exact continuous counterpart: its
+    spectrum then shows an ordering, not a gap.
 
     Examples
     --------
@@ -455,19 +452,10 @@ def discover_density(
     >>> print(f"{abs(generator[0, 1]) / np.linalg.norm(generator):.3f}")  # rotation about z
     0.707
     """
-    if not isinstance(algebra, LieAlgebra):
-        raise ValueError(f"algebra must be a LieAlgebra, got {type(algebra).__name__}")
-    X = as_samples(X)
-    n = algebra.space_dim
-    if X.shape[1] != n:
-        raise ValueError(f"X has {X.shape[1]} features but {algebra.name} acts on R^{n}")
+    X, n = _samples_for(X, algebra)
     if weighting not in ("noise", "none"):
         raise ValueError(f"weighting must be 'noise' or 'none', got {weighting!r}")
-    if (
-        isinstance(chunk_size, bool)
-        or not isinstance(chunk_size, (int, np.integer))
-        or (chunk_size < 1)
-    ):
+    if not _is_integer(chunk_size) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     tests = PolynomialDictionary(n, degree, include_bias=False)  # validates degree
     p = tests.n_terms
@@ -534,21 +522,10 @@ def discover_density(
         weights = np.divide(1.0, noise, out=np.zeros(p), where=noise > 0)
         means = means * weights[:, None]
     return _result_from_matrix(
-        means,
-        inputs,
-        None,
-        algebra,
-        rtol=rtol,
-        n_symmetries=n_symmetries,
-        gap_ratio=gap_ratio,
+        means, inputs, None, algebra, rtol=rtol, n_symmetries=n_symmetries, gap_ratio=gap_ratio,
         method="weak-form",
-        details={
-            "degree": degree,
-            "n_tests": p,
-            "n_samples": count,
-            "weighting": weighting,
-            "standardize": bool(standardize),
-        },
+        details={"degree": degree, "n_tests": p, "n_samples": count, "weighting": weighting,
+                 "standardize": bool(standardize)},
     )
 
 
@@ -631,23 +608,10 @@ def discover_tangent(
     """
     from scipy.spatial import cKDTree
 
-    if not isinstance(algebra, LieAlgebra):
-        raise ValueError(f"algebra must be a LieAlgebra, got {type(algebra).__name__}")
-    X = as_samples(X)
-    n = algebra.space_dim
-    if X.shape[1] != n:
-        raise ValueError(f"X has {X.shape[1]} features but {algebra.name} acts on R^{n}")
-    if (
-        isinstance(manifold_dim, bool)
-        or not isinstance(manifold_dim, (int, np.integer))
-        or not (1 <= manifold_dim < n)
-    ):
+    X, n = _samples_for(X, algebra)
+    if not _is_integer(manifold_dim) or not 1 <= manifold_dim < n:
         raise ValueError(f"manifold_dim must be an integer in [1, {n - 1}], got {manifold_dim!r}")
-    if (
-        isinstance(n_neighbors, bool)
-        or not isinstance(n_neighbors, (int, np.integer))
-        or (n_neighbors <= manifold_dim)
-    ):
+    if not _is_integer(n_neighbors) or n_neighbors <= manifold_dim:
         raise ValueError(f"n_neighbors must be an integer > manifold_dim, got {n_neighbors!r}")
     if X.shape[0] <= n_neighbors:
         raise ValueError(f"need more than n_neighbors={n_neighbors} samples, got {X.shape[0]}")
@@ -679,18 +643,8 @@ def discover_tangent(
     # even when every candidate is (then the largest singular value is itself small).
     reference = float(np.sqrt(np.mean(np.sum(fields**2, axis=2))))
     return _result_from_matrix(
-        matrix,
-        inputs,
-        None,
-        algebra,
-        rtol=rtol,
-        n_symmetries=n_symmetries,
-        gap_ratio=gap_ratio,
-        method="tangent-space",
-        details={
-            "manifold_dim": manifold_dim,
-            "n_neighbors": n_neighbors,
-            "tangent_fit": tangent_fit,
-        },
-        reference=reference,
+        matrix, inputs, None, algebra, rtol=rtol, n_symmetries=n_symmetries, gap_ratio=gap_ratio,
+        method="tangent-space", reference=reference,
+        details={"manifold_dim": manifold_dim, "n_neighbors": n_neighbors,
+                 "tangent_fit": tangent_fit},
     )

@@ -2,9 +2,10 @@
 
 For a linear-in-parameter model ``F_W(x) = W φ(x)`` the Lie derivative along every generator is
 linear in ``W``, so the symmetric models form a linear subspace: the nullspace of the constraint
-matrix of the Lie tensor (spec otto2023 §2.1). Lie derivatives only see the identity component of a
-group (spec §1.1, property 4); a disconnected group such as O(2) adds one linear constraint
-``W φ(g x) = ρ_out(g) W φ(x)`` per representative ``g`` of the other components
+matrix of the Lie tensor (Otto et al. 2023, enforcing symmetry in basis-function regression).
+Lie derivatives only see the identity component of a group (ibid., the Lie derivative
+characterises symmetry under connected groups only); a disconnected group such as O(2) adds one
+linear constraint ``W φ(g x) = ρ_out(g) W φ(x)`` per representative ``g`` of the other components
 (:func:`discrete_constraints`). :func:`symmetric_basis` intersects all of these nullspaces.
 
 On top of the basis:
@@ -14,7 +15,7 @@ On top of the basis:
   lets :func:`~symmetrykit.liederiv.discover` read the symmetries of a fitted model back (duality).
 * :class:`EquivariantLinear` — a torch affine layer ``x ↦ W x + b`` whose weight and bias are
   trainable combinations of a precomputed basis of solutions of ``W A_in − A_out W = 0``,
-  ``A_out b = 0`` (spec §1.2(d)).
+  ``A_out b = 0`` (Otto et al. 2023, enforcing symmetry in multilayer perceptrons).
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
 
+from .._estimator import torch_generator
 from .._validation import as_samples
 from ..lie import LieAlgebra, as_array
+from ._checks import _as_algebra, _as_output_action, _check_rtol, _is_integer
 from ._dictionary import PolynomialDictionary, n_monomials
 from ._operators import LieTensor, lie_tensor
+from ._regression import _DictionaryRegressor
 
 __all__ = [
     "EquivariantLinear",
@@ -41,14 +43,6 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------- nullspaces
-def _check_rtol(rtol: Any) -> float:
-    if isinstance(rtol, bool) or not isinstance(rtol, (int, float, np.floating)):
-        raise ValueError(f"rtol must be a number in (0, 1), got {rtol!r}")
-    if not 0 < rtol < 1:
-        raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
-    return float(rtol)
-
-
 def _intersect_nullspaces(blocks: Sequence[np.ndarray], n_columns: int, rtol: float) -> np.ndarray:
     """Orthonormal basis ``(n_columns, r)`` of the vectors annihilated by every block.
 
@@ -229,10 +223,7 @@ def _as_element_pairs(elements: Any) -> list[tuple[Any, Any]]:
 
 
 def discrete_constraints(
-    dictionary: PolynomialDictionary,
-    points: Any,
-    elements: Any,
-    n_outputs: int = 1,
+    dictionary: PolynomialDictionary, points: Any, elements: Any, n_outputs: int = 1
 ) -> np.ndarray:
     """Constraint matrix of ``W φ(g_in x) = g_out W φ(x)`` at ``points`` for each group element.
 
@@ -303,15 +294,6 @@ def discrete_constraints(
 
 
 # ---------------------------------------------------------------------------- regression
-def _as_algebra(value: Any, name: str) -> LieAlgebra | None:
-    if value is None or isinstance(value, LieAlgebra):
-        return value
-    try:
-        return LieAlgebra(as_array(value, name=name), name=name)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a LieAlgebra or a (k, d, d) array: {exc}") from exc
-
-
 def _power_of_two_scale(X: np.ndarray) -> float:
     """A power of two near ``max |X|``: rescaling by it is exact in floating point."""
     largest = float(np.max(np.abs(X))) if X.size else 0.0
@@ -332,14 +314,15 @@ def _scaled_algebra(algebra: LieAlgebra, scale: float) -> LieAlgebra:
     return LieAlgebra(generators, name=algebra.name, affine=True)
 
 
-class EquivariantRegressor(RegressorMixin, BaseEstimator):
+class EquivariantRegressor(_DictionaryRegressor):
     """Polynomial regression restricted to models with a given symmetry (Otto et al.'s "enforce").
 
     The model is ``F(x) = W φ(x)`` with ``φ`` all monomials of degree ``≤ degree``. Fitting builds
     the Lie tensor of ``φ`` at sample points, takes the orthonormal basis ``Q`` of its nullspace
     (intersected with the discrete constraints) and solves the projected least-squares problem
     ``min_c ‖Φ (Q c) − Y‖² + alpha ‖c‖²``, ``vec(W) = Q c``. Every fitted model is exactly
-    symmetric; only ``r = n_free_parameters_`` numbers are learned from the data.
+    symmetric; only ``r = n_free_parameters_`` numbers are learned from the data. ``save(path)``
+    writes the fitted model to a run directory; ``symmetrykit.load(path)`` reads it back.
 
     Parameters
     ----------
@@ -421,20 +404,11 @@ class EquivariantRegressor(RegressorMixin, BaseEstimator):
         n_points: int | None = None,
         random_state: Any = None,
     ) -> None:
-        self.degree = degree
-        self.algebra = algebra
-        self.output_algebra = output_algebra
-        self.discrete = discrete
-        self.alpha = alpha
-        self.rtol = rtol
-        self.n_points = n_points
-        self.random_state = random_state
+        self._store_params(locals())
 
     # ------------------------------------------------------------------ checks
     def _check_params(self, n: int) -> tuple[LieAlgebra | None, Any, int]:
-        if isinstance(self.degree, bool) or not isinstance(self.degree, (int, np.integer)):
-            raise ValueError(f"degree must be an integer >= 1, got {self.degree!r}")
-        if self.degree < 1:
+        if not _is_integer(self.degree) or self.degree < 1:
             raise ValueError(f"degree must be an integer >= 1, got {self.degree!r}")
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float, np.floating)):
             raise ValueError(f"alpha must be a non-negative number, got {self.alpha!r}")
@@ -442,9 +416,7 @@ class EquivariantRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"alpha must be a non-negative number, got {self.alpha!r}")
         _check_rtol(self.rtol)
         algebra = _as_algebra(self.algebra, "algebra")
-        output = self.output_algebra
-        if not (output is None or isinstance(output, str)):
-            output = _as_algebra(output, "output_algebra")
+        output = _as_output_action(self.output_algebra)
         if algebra is None and output is not None:
             raise ValueError("output_algebra needs an algebra acting on the inputs")
         if algebra is not None and algebra.space_dim != n:
@@ -455,7 +427,7 @@ class EquivariantRegressor(RegressorMixin, BaseEstimator):
         if self.n_points is None:
             n_points = minimum + 10
         else:
-            if isinstance(self.n_points, bool) or not isinstance(self.n_points, (int, np.integer)):
+            if not _is_integer(self.n_points):
                 raise ValueError(f"n_points must be an integer, got {self.n_points!r}")
             if self.n_points < minimum:
                 raise ValueError(
@@ -482,16 +454,8 @@ class EquivariantRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("Y contains NaN or inf values")
         return Y, one_d
 
-    # ------------------------------------------------------------------ fit / predict
-    def fit(self, X: Any, Y: Any) -> EquivariantRegressor:
-        """Fit the symmetric model to samples ``X`` ``(N, n)`` and targets ``Y`` ``(N, m)``.
-
-        ``Y`` may also be one-dimensional ``(N,)`` (one output; ``predict`` then returns ``(N,)``).
-
-        Returns
-        -------
-        self
-        """
+    # ------------------------------------------------------------------ fit
+    def _fit(self, X: Any, Y: Any) -> None:
         X = as_samples(X)
         n_samples, n = X.shape
         if n_samples < 1:
@@ -556,53 +520,6 @@ class EquivariantRegressor(RegressorMixin, BaseEstimator):
         self.n_outputs_ = int(m)
         self.constraint_points_ = points
         self._y_is_1d = one_d
-        return self
-
-    def _check_X(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "coef_")
-        X = as_samples(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} columns, the model was fitted with {self.n_features_in_}"
-            )
-        return X
-
-    def predict(self, X: Any) -> np.ndarray:
-        """``F(x) = W φ(x)``: shape ``(N, m)``, or ``(N,)`` when fitted with a 1-D ``Y``."""
-        X = self._check_X(X)
-        values = self.dictionary_.transform(X) @ self.coef_.T
-        return values[:, 0] if self._y_is_1d else values
-
-    def lie_derivative(
-        self, points: Any, algebra: LieAlgebra, output_algebra: Any = None
-    ) -> np.ndarray:
-        """Exact ``L_{ξ_k} F(x_s) = DF(x_s) v_k(x_s) − B_k F(x_s)``, shape ``(k, N, m)``.
-
-        Contracts the Lie tensor of the fitted dictionary with ``coef_``, so
-        :func:`~symmetrykit.liederiv.discover` and
-        :func:`~symmetrykit.liederiv.lie_derivative` use it directly (no differentiation error).
-
-        Parameters
-        ----------
-        points
-            Shape ``(N, n)``.
-        algebra
-            Candidate generators acting on the inputs (any, not only the enforced ones).
-        output_algebra
-            ``None``/``"invariant"``, ``"tangent"`` or a paired linear :class:`LieAlgebra`.
-        """
-        points = self._check_X(points)
-        algebra = _as_algebra(algebra, "algebra")
-        if algebra is None:
-            raise ValueError("algebra is required")
-        output = output_algebra
-        if not (output is None or isinstance(output, str)):
-            output = _as_algebra(output, "output_algebra")
-        m = self.n_outputs_
-        if isinstance(output, LieAlgebra) and output.dim != m:
-            raise ValueError(f"output_algebra acts on R^{output.dim}, the model has {m} outputs")
-        tensor = lie_tensor(self.dictionary_, points, algebra, output, n_outputs=m)
-        return np.einsum("ksilj,lj->ksi", tensor.array, self.coef_)
 
 
 # ---------------------------------------------------------------------------- torch layer
@@ -619,23 +536,12 @@ def _as_linear_stack(value: Any, name: str) -> np.ndarray:
     return stack
 
 
-def _torch_generator(random_state: Any) -> torch.Generator | None:
-    if random_state is None:
-        return None
-    if isinstance(random_state, torch.Generator):
-        return random_state
-    if isinstance(random_state, np.random.Generator):
-        seed = int(random_state.integers(0, 2**63 - 1))
-    else:
-        seed = int(np.random.SeedSequence(random_state).generate_state(1, np.uint64)[0] >> 1)
-    return torch.Generator().manual_seed(seed)
-
-
 class EquivariantLinear(torch.nn.Module):
     """Affine layer ``x ↦ W x + b`` equivariant between two representations of a Lie algebra.
 
     The solutions of ``W A_in,k − A_out,k W = 0`` and ``A_out,k b = 0`` for every generator pair
-    (the Lie derivative of an affine map, spec otto2023 §1.2(d)), plus ``W g_in = g_out W`` and
+    (the Lie derivative of an affine map; Otto et al. 2023, enforcing symmetry in multilayer
+    perceptrons), plus ``W g_in = g_out W`` and
     ``b = g_out b`` for each discrete pair, are computed once by SVD. ``W = Σ_i c_i Q_i`` and
     ``b = Σ_j d_j q_j`` with orthonormal (Frobenius) bases; only ``c`` and ``d`` are trainable,
     so the layer is equivariant for any parameter values.
@@ -659,7 +565,8 @@ class EquivariantLinear(torch.nn.Module):
         ``torch.float64`` (default) or ``torch.float32``.
     random_state
         Seed, :class:`numpy.random.Generator` or :class:`torch.Generator` for the initial
-        coefficients (``None``: torch's global generator).
+        coefficients (:func:`symmetrykit._estimator.torch_generator`: an integer seeds a private
+        generator directly, ``None`` draws fresh entropy; torch's global generator is not used).
 
     Attributes
     ----------
@@ -733,7 +640,7 @@ class EquivariantLinear(torch.nn.Module):
             "weight_basis",
             torch.as_tensor(weight_basis.T.reshape(r_w, b, a).copy(), dtype=dtype),
         )
-        gen = _torch_generator(random_state)
+        gen = torch_generator(random_state)
         # The bases are orthonormal, so ‖W‖_F² = ‖c‖²: coefficients of variance b / r_w give
         # E‖W‖_F² = b, i.e. entries of variance ~1/a (LeCun scale) whatever the subspace's size.
         init = torch.randn(r_w, generator=gen, dtype=dtype) * np.sqrt(b / max(r_w, 1))

@@ -9,8 +9,8 @@ in *one* nuclear norm:
 * **layer level** — for affine layers ``x ↦ W x + b`` between representations ``A_in``, ``A_out``
   the Lie derivative is ``(W A_in − A_out W) x + (W c_in − A_out b)`` (``c_in`` the offsets of an
   affine input action), so the block ``[W A_in^k − A_out^k W, W c_in^k − A_out^k b]`` of each layer
-  is exact and needs no sample points (spec otto2023 §1.2(d)). The blocks of all layers are stacked
-  row-wise before the norm.
+  is exact and needs no sample points (Otto et al. 2023, the Lie derivative of a multilayer
+  perceptron's affine layers). The blocks of all layers are stacked row-wise before the norm.
 
 Stacking and taking a single nuclear norm promotes one common symmetry subalgebra: the nullspace of
 a concatenation is the intersection of the nullspaces. A sum of per-layer norms would favour

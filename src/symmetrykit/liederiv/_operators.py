@@ -9,8 +9,9 @@ Two evaluations of the same operator:
   T[k, s, i, l, j] W[l, j]``. Enforcement contracts it over the generators' side, discovery and
   promotion over the coefficients' side (the duality of Otto et al.).
 
-The sign convention is ``K_g F = Θ_{g⁻¹} ∘ F ∘ θ_g`` (spec otto2023 §1.2); nullspaces, singular
-values and nuclear norms do not depend on it.
+The sign convention is ``K_g F = Θ_{g⁻¹} ∘ F ∘ θ_g``, with ``θ`` the action on the inputs and ``Θ``
+the fibre-linear action on the outputs (Otto et al. 2023, the Lie derivative of a fibre-linear
+action); nullspaces, singular values and nuclear norms do not depend on it.
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ def _check_points(points: Any, algebra: LieAlgebra) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- dictionaries
+def _axis_length(axis: int, doc: str) -> property:
+    """A read-only property: the length of ``array`` along ``axis``."""
+    return property(lambda self: int(self.array.shape[axis]), doc=doc)
+
+
 @dataclass(frozen=True)
 class LieTensor:
     """The Lie tensor ``T[k, s, i, l, j]`` of a dictionary model on sample points.
@@ -99,21 +105,14 @@ class LieTensor:
 
     array: np.ndarray
 
-    @property
-    def n_generators(self) -> int:
-        return int(self.array.shape[0])
+    n_generators = _axis_length(0, "``k``, the number of generators.")
+    n_points = _axis_length(1, "``N``, the number of sample points.")
+    n_outputs = _axis_length(2, "``m``, the number of model outputs.")
+    n_terms = _axis_length(4, "``p``, the number of dictionary features.")
 
-    @property
-    def n_points(self) -> int:
-        return int(self.array.shape[1])
-
-    @property
-    def n_outputs(self) -> int:
-        return int(self.array.shape[2])
-
-    @property
-    def n_terms(self) -> int:
-        return int(self.array.shape[4])
+    def lie_derivatives(self, coef: Any) -> np.ndarray:
+        """``L_{ξ_k} F_W(x_s)`` for ``W = coef`` (shape ``(m, p)``): shape ``(k, N, m)``."""
+        return np.einsum("ksilj,lj->ksi", self.array, coef)
 
     def constraint_matrix(self) -> np.ndarray:
         """Enforcement matrix ``C`` of shape ``(k·N·m, m·p)``: ``C vec(W) = vec(L F_W)``.

@@ -22,14 +22,10 @@ import numpy as np
 from sklearn.base import clone
 
 from ..lie import LieAlgebra
+from ._checks import _as_output_action, _check_rtol, _required_algebra
 from ._dictionary import PolynomialDictionary, n_monomials
 from ._discover import LieDiscovery, discover
-from ._enforce import (
-    _as_algebra,
-    _check_rtol,
-    _intersect_nullspaces,
-    discrete_constraints,
-)
+from ._enforce import _intersect_nullspaces, discrete_constraints
 from ._model import DictionaryModel
 from ._operators import lie_tensor
 
@@ -144,12 +140,8 @@ def sindy_constraints(
     powers = _library_powers(library, n_features)
     dictionary, columns = _columns_in_dictionary(powers)
     n = dictionary.n_features
-    algebra = _as_algebra(algebra, "algebra")
-    if algebra is None:
-        raise ValueError("algebra is required")
-    output = output_algebra
-    if not (output is None or isinstance(output, str)):
-        output = _as_algebra(output, "output_algebra")
+    algebra = _required_algebra(algebra)
+    output = _as_output_action(output_algebra)
     if isinstance(output, LieAlgebra):
         m = output.dim
     elif n_targets is None:
@@ -229,8 +221,6 @@ def sindy_symmetries(
     model identified from noisy data is only approximately symmetric: use ``gap_ratio`` and read
     the spectrum.
     """
-    algebra = _as_algebra(algebra, "algebra")
-    if algebra is None:
-        raise ValueError("algebra is required")
+    algebra = _required_algebra(algebra)
     dictionary_model = sindy_dictionary_model(model, coefficients=coefficients)
     return discover(dictionary_model, X, algebra, output_algebra=output_algebra, **kwargs)

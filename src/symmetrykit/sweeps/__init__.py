@@ -8,7 +8,7 @@ A sweep is described by a configuration (:func:`load_config`: a TOML file or a d
 a local Dask cluster or any running scheduler (:func:`run_sweep`), and leaves a directory with
 its configuration, an append-only ``results.jsonl`` (one row per run) and each run's saved
 estimator. Finished runs are never run again: a restarted sweep (``resume=True``) runs only the
-runs without a row. ``symmetrykit sweep CONFIG.toml`` is the same from the command line.
+runs without a row. ``symmetrykit sweep run CONFIG.toml`` is the same from the command line.
 
 Requires the ``sweep`` extra (Dask distributed, SALib): ``pip install 'symmetrykit[sweep]'``.
 """

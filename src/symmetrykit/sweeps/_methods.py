@@ -8,14 +8,10 @@ state, as ``symmetrykit discover --seed`` does. New methods can be added with
 
 from __future__ import annotations
 
-import inspect
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from ._config import DataSpec
 
@@ -28,19 +24,20 @@ _RESERVED = {"random_state", "progress", "checkpoint"}
 
 @dataclass(frozen=True)
 class SweepMethod:
-    """One estimator as a sweep runs it.
+    """One registered method (:func:`symmetrykit.get_method`) as a sweep runs it.
+
+    The estimator, its default preset, the data adapter and ``evaluate`` come from the method
+    registry, so a sweep fits and scores exactly as the Python API and the command line do.
 
     Attributes
     ----------
     name
         The name configurations use.
-    estimator
-        Returns the estimator class (imported lazily, inside workers).
+    registry_name
+        The method's name in :mod:`symmetrykit._methods` (``"lens"``, ``"flow"``, ...).
     make_data
         ``(spec, options, seed) -> data``; ``options`` are the spec's options plus any varied
         ``data.*`` parameters.
-    fit_and_score
-        ``(estimator, data) -> metrics`` (a flat dict of numbers and short strings).
     data_names
         Returns the data set names this method accepts.
     default_score
@@ -48,20 +45,40 @@ class SweepMethod:
     """
 
     name: str
-    estimator: Callable[[], type]
+    registry_name: str
     make_data: Callable[[DataSpec, dict[str, Any], int], Any]
-    fit_and_score: Callable[[Any, Any], dict[str, Any]]
     data_names: Callable[[], list[str]]
     default_score: str = "cos"
     description: str = ""
     aliases: tuple[str, ...] = field(default=())
 
+    def method(self) -> Any:
+        """The registered method (imported lazily, inside workers)."""
+        from .._methods import get_method
+
+        return get_method(self.registry_name)
+
+    def estimator(self) -> type:
+        return self.method().estimator
+
     def defaults(self) -> dict[str, Any]:
-        """The estimator's constructor parameters and their defaults."""
-        signature = inspect.signature(self.estimator().__init__)
-        return {name: (None if p.default is inspect.Parameter.empty else p.default)
-                for name, p in signature.parameters.items()
-                if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        """The estimator's parameters as a sweep builds it: constructor defaults + preset."""
+        return self.method().defaults()
+
+    def fit_and_score(self, estimator: Any, data: Any) -> dict[str, Any]:
+        """Fit ``estimator`` on ``data`` and return the method's evaluation as metrics.
+
+        The flat metrics of ``evaluate``, its nested details (e.g. the whole flow comparison)
+        and ``fit_wall_s`` / ``fit_cpu_s``.
+        """
+        method = self.method()
+        method.fit(estimator, data)
+        evaluation = method.evaluate(estimator, data)
+        metrics: dict[str, Any] = {**evaluation.metrics, **evaluation.details}
+        fit_time = getattr(estimator, "fit_time_", None) or {}
+        metrics["fit_wall_s"] = float(fit_time.get("wall_s", float("nan")))
+        metrics["fit_cpu_s"] = float(fit_time.get("cpu_s", float("nan")))
+        return metrics
 
     def check_parameters(self, names: Iterable[str]) -> None:
         """Refuse parameters the estimator does not have (or that a sweep sets itself)."""
@@ -88,20 +105,13 @@ class SweepMethod:
         for name, value in params.items():
             default = defaults.get(name)
             if (isinstance(default, int) and not isinstance(default, bool)
-                    and isinstance(value, float) and value.is_integer()):
-                value = int(value)
-            elif (isinstance(default, int) and not isinstance(default, bool)
-                  and isinstance(value, float)):
-                value = int(round(value))
+                    and isinstance(value, float)):
+                value = int(value) if value.is_integer() else int(round(value))
             typed[name] = value
-        return self.estimator()(**typed, random_state=seed, progress="none")
+        return self.method().make(None, **typed, random_state=seed, progress="none")
 
     def save(self, estimator: Any, directory: Path, metrics: dict[str, Any]) -> None:
-        save = estimator.save
-        if "metrics" in inspect.signature(save).parameters:
-            save(directory, metrics=metrics)
-        else:
-            save(directory)
+        estimator.save(directory, metrics=metrics)
 
 
 METHODS: dict[str, SweepMethod] = {}
@@ -130,7 +140,7 @@ def _vector_data_names() -> list[str]:
     from .. import datasets
 
     return [info.name for info in datasets.list_datasets()
-            if info.name not in {"kdv", "ks", "burgers", "nkdv", "ckdv"}]
+            if info.name not in datasets.PDE_NAMES]
 
 
 def _vector_data(spec: DataSpec, options: dict[str, Any], seed: int) -> Any:
@@ -144,77 +154,27 @@ def _vector_data(spec: DataSpec, options: dict[str, Any], seed: int) -> Any:
     return datasets.make_dataset(spec.name, random_state=seed, **options)
 
 
-def _lens_class() -> type:
-    from ..lens import SymmetryLens
-
-    return SymmetryLens
-
-
-def _lens_fit_and_score(lens: Any, ds: Any) -> dict[str, Any]:
-    from ..metrics import generator_similarity, representation_similarity
-
-    lens.fit(ds.X)
-    starts = lens.restart_starts_
-    metrics: dict[str, Any] = {"final_loss": float(lens.restart_losses_[lens.best_restart_]),
-                               "kept_start": starts[lens.best_restart_], "starts": starts,
-                               "restart_losses": [float(v) for v in lens.restart_losses_],
-                               "filter_argmax": int(np.argmax(np.abs(lens.filter_))),
-                               "fit_wall_s": float(lens.fit_time_["wall_s"]),
-                               "fit_cpu_s": float(lens.fit_time_["cpu_s"])}
-    if ds.generator is not None:
-        metrics["cos"] = generator_similarity(lens.generator_, ds.generator)
-        metrics["cos2"] = generator_similarity(lens.generator_, ds.generator @ ds.generator)
-        if lens.warm_start_ is not None:  # how good the kept run's start was on its own
-            pad = lens.padding_
-            crop = lens.warm_start_.padded_generator[pad:pad + ds.dim, pad:pad + ds.dim]
-            metrics["cos_start"] = generator_similarity(crop, ds.generator)
-    if ds.transform is not None:
-        metrics["phi_cos"] = representation_similarity(lens.group_convolution_, ds.transform,
-                                                       cyclic=ds.cyclic)
-    return metrics
-
-
-def _baseline(key: str, class_name: str) -> tuple[Callable[[], type], Callable]:
-    def estimator() -> type:
-        from .. import baselines
-
-        return getattr(baselines, class_name)
-
-    def fit_and_score(model: Any, ds: Any) -> dict[str, Any]:
-        from ..baselines import score
-
-        model.fit(ds.X)
-        return {"cos": score(key, model, ds.generator)} if ds.generator is not None else {}
-
-    return estimator, fit_and_score
-
-
 register_method(SweepMethod(
-    "symmetrylens", _lens_class, _vector_data, _lens_fit_and_score, _vector_data_names,
+    "symmetrylens", "lens", _vector_data, _vector_data_names,
     description="SymmetryLens (Efe & Ozakin 2025); metrics cos, cos2, phi_cos, final_loss",
     aliases=("lens",)))
-for _key, _cls, _name, _alias in (("liegan", "LieGAN", "liegan", ()),
-                                  ("symgan", "SymmetryGAN", "symmetrygan", ("symgan",))):
-    _estimator, _score = _baseline(_key, _cls)
-    register_method(SweepMethod(
-        _name, _estimator, _vector_data, _score, _vector_data_names,
-        description=f"{_cls} baseline; metric cos (the common similarity of baselines.score)",
-        aliases=_alias))
+register_method(SweepMethod(
+    "liegan", "liegan", _vector_data, _vector_data_names,
+    description="LieGAN baseline; metric cos (the common similarity of baselines.score)"))
+register_method(SweepMethod(
+    "symmetrygan", "symmetrygan", _vector_data, _vector_data_names,
+    description="SymmetryGAN baseline; metric cos (the common similarity of baselines.score)",
+    aliases=("symgan",)))
 
 
 # ----------------------------------------------------------------------------------------------
 # PDE data: generator flows (Ko, Kim & Lee 2024)
 # ----------------------------------------------------------------------------------------------
 
-_PDE_NAMES = ["kdv", "ks", "burgers", "nkdv", "ckdv"]
-# The non-affine symmetry each time-dependent equation is judged on (ko2024 spec §8.4).
-_NON_AFFINE = {"nkdv": "t-translation-nkdv", "ckdv": "cylindrical-galilean"}
+def _pde_names() -> list[str]:
+    from ..datasets import PDE_NAMES
 
-
-def _flow_class() -> type:
-    from ..flows import GeneratorFlow
-
-    return GeneratorFlow
+    return list(PDE_NAMES)
 
 
 def _pde_data(spec: DataSpec, options: dict[str, Any], seed: int) -> Any:
@@ -226,57 +186,8 @@ def _pde_data(spec: DataSpec, options: dict[str, Any], seed: int) -> Any:
     return pde(spec.name, random_state=1000 + seed, **options)
 
 
-def _mutual_cosines(flow: Any, data: Any, fraction: float = 0.01) -> np.ndarray:
-    """Cosines between the learned slots on ``fraction`` of the data points."""
-    from ..flows import pde_points
-
-    grid = pde_points(data).reshape(-1, 3)
-    rng = np.random.default_rng(0)
-    points = grid[rng.choice(grid.shape[0], size=max(int(fraction * grid.shape[0]), 16),
-                             replace=False)]
-    values = flow.evaluate(points)
-    gram = np.einsum("knd,jnd->kj", values, values) / points.shape[0]
-    norms = np.sqrt(np.diag(gram))
-    return gram / np.outer(norms, norms)
-
-
-def _flow_fit_and_score(flow: Any, data: Any) -> dict[str, Any]:
-    from ..flows import compare
-
-    wall, cpu = time.perf_counter(), time.process_time()
-    flow.fit(data)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    table = compare(flow, data)
-    mutual = _mutual_cosines(flow, data)
-    projection = np.sort(np.asarray(table.projection_norms, dtype=float))[::-1]
-    metrics: dict[str, Any] = {f"projection_{i + 1}": float(p) for i, p in enumerate(projection)}
-    galilean = np.abs(np.asarray(table.galilean, dtype=float))
-    metrics["best_galilean"] = float(np.nanmax(galilean)) if galilean.size else float("nan")
-    name = getattr(data, "name", "")
-    if name in _NON_AFFINE:
-        column = list(table.reference_names).index(_NON_AFFINE[name])
-        metrics["best_non_affine"] = float(np.abs(table.inner_products[:, column]).max())
-    metrics["validity"] = float(np.mean(flow.history_["validity"][-50:]))
-    off_diagonal = np.abs(mutual[~np.eye(len(mutual), dtype=bool)])
-    metrics["max_mutual"] = float(off_diagonal.max()) if off_diagonal.size else 0.0
-    metrics["fit_wall_s"], metrics["fit_cpu_s"] = wall, cpu
-    # The whole comparison, for reports that need more than the scalar scores.
-    metrics["comparison"] = {
-        "reference_names": list(table.reference_names), "rows": table.rows,
-        "inner_products": np.asarray(table.inner_products).tolist(),
-        "projection_norms": np.asarray(table.projection_norms).tolist(),
-        "galilean": None if table.galilean is None else np.asarray(table.galilean).tolist(),
-        "principal_angles_deg": np.degrees(table.principal_angles).tolist(),
-        "identity_validity": table.identity_validity, "mutual": mutual.tolist(),
-        "final_validity_per_slot": flow.history_["validity_per_slot"][-50:].mean(0).tolist(),
-        "validity_gap": np.asarray(flow.validity_gap_).tolist(),
-        "is_symmetry": (None if flow.is_symmetry_ is None
-                        else np.asarray(flow.is_symmetry_).tolist())}
-    return metrics
-
-
 register_method(SweepMethod(
-    "generator-flow", _flow_class, _pde_data, _flow_fit_and_score, lambda: list(_PDE_NAMES),
+    "generator-flow", "flow", _pde_data, _pde_names,
     default_score="best_galilean",
     description="GeneratorFlow on PDE data (Ko et al. 2024); metrics projection_k, "
-    "best_galilean, best_non_affine, validity", aliases=("flow",)))
+    "best_galilean, best_non_affine, final_validity", aliases=("flow",)))

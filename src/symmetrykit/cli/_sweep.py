@@ -1,4 +1,8 @@
-"""``symmetrykit sweep`` and ``symmetrykit sweep-report``: many fits on Dask, and their analysis."""
+"""``symmetrykit sweep run|report``: many fits on Dask, and their analysis.
+
+Aliases: ``symmetrykit sweep CONFIG.toml ...`` is ``sweep run CONFIG.toml ...`` and
+``symmetrykit sweep-report DIR`` is ``sweep report DIR`` (see :func:`symmetrykit.cli.main`).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_sweep_parser", "report"]
+from ._common import CLIError, slug
+from ._options import add_group, add_run_options, add_verb
 
-_PROGRESS_CHOICES = ("auto", "none", "text", "tqdm")
-
-
-def _error(message: str) -> Exception:
-    from .cli import CLIError
-
-    return CLIError(message)
+__all__ = ["add_parser", "report", "summary_markdown"]
 
 
 def _fmt(value: Any) -> str:
@@ -50,7 +49,7 @@ def report(result: Any, metric: str | None = None, figures: bool = True) -> str:
     Returns the text printed by the command line: the summary table and, for Morris designs
     with every point finished, the elementary-effects table.
     """
-    from .runs import atomic_write_text, to_jsonable
+    from ..runs import atomic_write_text, to_jsonable
 
     metric = metric or result.config.score
     directory = Path(result.directory)
@@ -79,8 +78,8 @@ def report(result: Any, metric: str | None = None, figures: bool = True) -> str:
 
 
 def _figures(result: Any, directory: Path, summary: list[dict], morris: list[Any]) -> None:
-    from . import plot
-    from .runs import atomic_write_figure
+    from .. import plot
+    from ..runs import atomic_write_figure
 
     folder = directory / "figures"
 
@@ -88,26 +87,24 @@ def _figures(result: Any, directory: Path, summary: list[dict], morris: list[Any
         atomic_write_figure(fig, folder / f"{name}.png")
 
     for m in morris:
-        slug = re.sub(r"[^A-Za-z0-9_.\-]+", "_", m.data).strip("._") or "data"
-        save(plot.morris(m), f"morris_{slug}"[:100])
+        save(plot.morris(m), f"morris_{slug(m.data)}"[:100])
     varied = result.config.design.names
     if result.config.design.kind == "grid" and len(varied) == 2 and summary:
         for label in dict.fromkeys(cell["data"] for cell in summary):
             cells = [c for c in summary if c["data"] == label]
-            slug = re.sub(r"[^A-Za-z0-9_.\-]+", "_", label).strip("._") or "data"
-            save(plot.sweep_heatmap(cells, varied[0], varied[1]), f"grid_{slug}"[:100])
+            save(plot.sweep_heatmap(cells, varied[0], varied[1]), f"grid_{slug(label)}"[:100])
 
 
-def _cmd_sweep(args: argparse.Namespace) -> int:
-    from . import sweeps
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .. import sweeps
 
     if args.workers is not None and args.workers < 1:
-        raise _error(f"--workers must be a positive integer, got {args.workers}")
+        raise CLIError(f"--workers must be a positive integer, got {args.workers}")
     if args.workers is not None and args.scheduler:
-        raise _error("--workers sets the size of the local cluster; an existing --scheduler "
+        raise CLIError("--workers sets the size of the local cluster; an existing --scheduler "
                      "has its own workers")
     if args.retry_failed and not args.resume:
-        raise _error("--retry-failed needs --resume")
+        raise CLIError("--retry-failed needs --resume")
     config = sweeps.load_config(args.config)
     out = Path(args.out) if args.out else Path("sweeps") / re.sub(
         r"[^A-Za-z0-9_.\-]+", "_", config.name)
@@ -136,7 +133,7 @@ def _print_dashboard(address: str | None) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from . import sweeps
+    from .. import sweeps
 
     result = sweeps.open_sweep(args.directory)
     print(f"sweep {result.config.name}: {len(result.rows)}/{result.n_planned} runs recorded, "
@@ -145,34 +142,39 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_sweep_parser(commands: Any) -> None:
-    sweep = commands.add_parser(
-        "sweep", help="run many fits (seeds, grids, Morris designs) on Dask distributed",
+def add_parser(commands: Any) -> None:
+    """Register ``sweep run|report`` on the top-level subparsers."""
+    verbs = add_group(
+        commands, "sweep",
+        help="many fits (seeds, grids, Morris designs) on Dask distributed (run, report)",
+        description="Run the fits of a sweep configuration on Dask distributed, or summarise a "
+        "sweep directory. 'symmetrykit sweep CONFIG.toml ...' is an alias of 'symmetrykit "
+        "sweep run CONFIG.toml ...', and 'symmetrykit sweep-report DIR' of 'symmetrykit sweep "
+        "report DIR'.")
+    run = add_verb(
+        verbs, "run", handler=_cmd_run, help="run every fit of a sweep configuration (TOML)",
         description="Run every fit of a sweep configuration (TOML) on a local Dask cluster or "
         "an existing scheduler, record one row per run in OUT/results.jsonl, and print the "
         "per-cell summary (and Morris μ, μ*, σ for Morris designs). Finished runs are never "
-        "run again: --resume continues a killed sweep.")
-    sweep.add_argument("config", metavar="CONFIG.toml", help="sweep configuration")
-    sweep.add_argument("--out", default=None,
-                       help="sweep directory (default sweeps/<name from the config>)")
-    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="address of a running Dask scheduler, e.g. tcp://host:8786 "
-                       "(default: a local cluster)")
-    sweep.add_argument("--workers", type=int, default=None,
-                       help="worker processes of the local cluster (default: all cores)")
-    sweep.add_argument("--resume", action="store_true",
-                       help="continue the sweep in --out, running only runs without a result")
-    sweep.add_argument("--retry-failed", action="store_true",
-                       help="with --resume, also run the failed runs again")
-    sweep.add_argument("--progress", choices=_PROGRESS_CHOICES, default="auto",
-                       help="progress display (default auto: a bar on a terminal)")
-    sweep.set_defaults(handler=_cmd_sweep)
-
-    rep = commands.add_parser(
-        "sweep-report", help="summarise an existing sweep directory (no runs)",
-        description="Read a sweep directory and write summary.json, morris.json and figures.")
+        "run again: --resume continues a killed sweep. Alias: 'symmetrykit sweep CONFIG.toml'.")
+    run.add_argument("config", metavar="CONFIG.toml", help="sweep configuration")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="address of a running Dask scheduler, e.g. tcp://host:8786 "
+                     "(default: a local cluster)")
+    run.add_argument("--workers", type=int, default=None,
+                     help="worker processes of the local cluster (default: all cores)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue the sweep in --out, running only runs without a result")
+    run.add_argument("--retry-failed", action="store_true",
+                     help="with --resume, also run the failed runs again")
+    add_run_options(run, out="sweep directory (default sweeps/<name from the config>)",
+                    overwrite=None, seed=None, progress=True)
+    rep = add_verb(
+        verbs, "report", handler=_cmd_report,
+        help="summarise an existing sweep directory (no runs)",
+        description="Read a sweep directory and write summary.json, morris.json and figures. "
+        "Alias: 'symmetrykit sweep-report DIR'.")
     rep.add_argument("directory", metavar="DIR", help="a sweep directory")
     rep.add_argument("--metric", default=None, help="metric to summarise (default: the "
                      "config's score)")
     rep.add_argument("--no-figures", action="store_true", help="do not draw figures")
-    rep.set_defaults(handler=_cmd_report)

@@ -1,0 +1,96 @@
+"""Scoring a fitted LieGAN or SymmetryGAN against a data set's known symmetry.
+
+Metrics (flat JSON in the :class:`~symmetrykit._methods.Evaluation`):
+
+``cos``
+    The common similarity to the true minimal generator with the method's conversion
+    (:func:`symmetrykit.baselines.score`): LieGAN ``max_t cos(exp(t L₁), G)``, SymmetryGAN
+    ``max_{s≠0} cos(M, G^s)``; ``conversion`` names it. Only with a known generator.
+``final_d_loss``, ``final_g_loss``, ``final_identity_cos``
+    The last logged discriminator and generator losses (``log 4`` is a discriminator at
+    chance) and the mean ``|cos(g x, x)|`` (1 for the identity).
+``steps``, ``max_steps``, ``fit_time.wall_s|cpu_s|monitor_s``, ``seed``, ``device``, ``dataset.*``
+    Steps actually run (a ``max_time`` budget may stop early), the cap, and the cost.
+
+Figures: ``generator`` (the learned matrix, beside the true generator when known) and
+``loss_curves``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._methods import Evaluation
+from ._compare import CONVERSIONS, score
+from ._liegan import LieGAN
+from ._symmetrygan import SymmetryGAN
+
+__all__ = ["evaluate"]
+
+# Registry name and the key of baselines.score for each estimator class.
+_KEYS = {LieGAN: ("liegan", "liegan"), SymmetryGAN: ("symmetrygan", "symgan")}
+
+
+def evaluate(estimator: Any, dataset: Any) -> Evaluation:
+    """Score a fitted :class:`LieGAN` or :class:`SymmetryGAN` on ``dataset``.
+
+    ``dataset`` is a :class:`~symmetrykit.datasets.SymmetryDataset` (or anything with ``X``
+    and ``generator``); ``cos`` is included when its generator is known.
+    """
+    keys = next((v for cls, v in _KEYS.items() if isinstance(estimator, cls)), None)
+    if keys is None:
+        raise TypeError(f"expected a LieGAN or a SymmetryGAN, got {type(estimator).__name__}")
+    estimator._check_is_fitted()
+    method, key = keys
+    X = np.asarray(dataset.X)
+    truth = getattr(dataset, "generator", None)
+    seed = estimator.random_state
+    history = estimator.history_
+    metrics: dict[str, Any] = {
+        "dataset": {"name": str(getattr(dataset, "name", "data")), "n_samples": int(X.shape[0]),
+                    "dim": int(X.shape[1]), "ground_truth": truth is not None},
+        "steps": int(estimator.n_steps_),
+        "max_steps": int(estimator.n_steps),
+        "seed": int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(
+            seed, bool) else None,
+        "device": str(estimator.device),
+        "fit_time": dict(getattr(estimator, "fit_time_", None) or {}),
+    }
+    for name in ("d_loss", "g_loss", "identity_cos"):
+        if history.get(name):
+            metrics[f"final_{name}"] = float(history[name][-1])
+    lines = []
+    if truth is not None:
+        metrics["cos"] = float(score(key, estimator, np.asarray(truth)))
+        metrics["conversion"] = CONVERSIONS[key]
+        lines.append(f"cos      {metrics['cos']:.4f}  [{CONVERSIONS[key]}]")
+    fit_time = metrics["fit_time"]
+    if "wall_s" in fit_time:
+        lines.append(f"time     wall {fit_time['wall_s']:.1f} s for {metrics['steps']} steps")
+    return Evaluation(method, metrics, figures=_figures(estimator, truth), lines=lines)
+
+
+def _figures(estimator: Any, truth: Any) -> dict[str, Callable[[], Any]]:
+    learned = (estimator.generators_[0] if isinstance(estimator, LieGAN)
+               else estimator.generator_)
+    title = "learned L₁" if isinstance(estimator, LieGAN) else "learned M"
+    history = estimator.history_
+
+    def generator() -> Any:
+        from .. import plot
+
+        if truth is None:
+            return plot.generator_heatmaps(learned, titles=(title,))
+        return plot.generator_heatmaps(learned, truth, titles=(
+            title, "true G", "difference (true − learned)"))
+
+    def loss_curves() -> Any:
+        from .. import plot
+
+        keys = [k for k in ("d_loss", "g_loss", "penalty", "identity_cos") if k in history]
+        return plot.loss_curves(history, keys=keys)
+
+    return {"generator": generator, "loss_curves": loss_curves}

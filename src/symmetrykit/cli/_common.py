@@ -1,0 +1,129 @@
+"""Helpers every command shares: the user-error type, run-directory checks and data loading.
+
+Only the standard library is imported here at module level, so that building the parser (and
+``--help``, argument errors, ``data list``) stays cheap; numpy, torch and the method packages
+are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..datasets import SymmetryDataset
+
+__all__ = [
+    "CLIError",
+    "check_device",
+    "check_out_free",
+    "check_positive",
+    "data_name",
+    "dataset_from_args",
+    "is_data_file",
+    "print_evaluation",
+    "run_directory",
+    "slug",
+    "write_json",
+]
+
+FILE_SUFFIXES = (".npy", ".npz", ".csv")
+
+
+class CLIError(Exception):
+    """A problem with the user's request, reported as one line without a traceback."""
+
+
+def is_data_file(name: str) -> bool:
+    """Whether a ``--data`` value names a file rather than a built-in data set."""
+    return Path(name).suffix.lower() in FILE_SUFFIXES
+
+
+def slug(name: str) -> str:
+    """``name`` made safe for a directory name."""
+    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", name).strip("._") or "data"
+
+
+def check_device(device: str) -> None:
+    """Refuse anything but ``cpu``/``cuda[:N]``, and CUDA where it is not available."""
+    if device != "cpu" and not re.fullmatch(r"cuda(:\d+)?", device):
+        raise CLIError(f"--device must be 'cpu' or 'cuda', got {device!r}")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise CLIError("--device cuda requested but CUDA is not available; use --device cpu")
+
+
+def check_out_free(out: Path, overwrite: bool) -> None:
+    """Refuse a run directory that holds files unless ``--overwrite`` was given."""
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"{out} exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise CLIError(f"run directory {out} already exists and is not empty; pass --overwrite "
+                       "to replace it or --out to choose another")
+
+
+def run_directory(args: argparse.Namespace, default: Path) -> Path:
+    """``--out`` (or ``default``), checked to be free before any work starts."""
+    out = Path(args.out) if args.out else default
+    check_out_free(out, args.overwrite)
+    return out
+
+
+def check_positive(args: argparse.Namespace, names: tuple[str, ...]) -> None:
+    """Each of the integer options ``names`` (argparse dests) is absent or at least 1."""
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise CLIError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+
+
+def dataset_from_args(args: argparse.Namespace) -> SymmetryDataset:
+    """A built-in data set by name (``args.name``), or a user file when NAME looks like a path."""
+    from .. import datasets
+
+    name = args.name
+    noise = getattr(args, "noise", None)
+    if is_data_file(name):
+        if args.dim is not None or args.n_samples is not None or noise is not None:
+            raise CLIError("--dim, --n-samples and --noise apply to built-in data sets, "
+                           "not to files")
+        return datasets.load(name)
+    options = {} if noise is None else {"noise": noise}
+    return datasets.make_dataset(
+        name, n_samples=args.n_samples, dim=args.dim, random_state=args.seed, **options
+    )
+
+
+def data_name(args: argparse.Namespace) -> tuple[str, SymmetryDataset | None]:
+    """The data set's name for a default run directory, without generating built-in data.
+
+    A file is read (it must be, to know its stored name); a built-in set is only looked up, so
+    an occupied run directory is refused before any data are generated.
+    """
+    from .. import datasets
+
+    if is_data_file(args.name):
+        ds = dataset_from_args(args)
+        return ds.name, ds
+    return datasets.get_dataset_info(args.name).name, None
+
+
+def write_json(path: Path, content: Any) -> None:
+    """``content`` as indented JSON, written atomically (numpy values converted)."""
+    import json
+
+    from ..runs import atomic_write_text, to_jsonable
+
+    atomic_write_text(path, json.dumps(to_jsonable(content), indent=2, allow_nan=False) + "\n")
+
+
+def print_evaluation(path: Any, evaluation: Any, *, quiet: bool = False) -> None:
+    """``wrote PATH`` and, unless ``quiet``, the evaluation's summary lines."""
+    print(f"wrote {path}")
+    if not quiet:
+        for line in evaluation.lines:
+            print(f"  {line}" if not line.startswith("|") else line)
