@@ -134,7 +134,8 @@ class GeneratorFlow(SymmetryEstimator):
         ``torch.Generator`` with that integer).
     device : str, default "cpu"
     progress : str, ProgressMeter or None
-        Progress display (see :func:`symmetrykit.progress.make_progress`); silent by default.
+        Progress display (see :func:`symmetrykit.progress.make_progress`); ``"auto"`` (the
+        default of every symmetrykit estimator) shows a bar on a terminal only.
     checkpoint : path or None
         Directory for atomic checkpoints (``None``: none). If it already holds a checkpoint of
         the same fit (same data, same parameters) the fit resumes from it and ends with exactly
@@ -231,7 +232,7 @@ class GeneratorFlow(SymmetryEstimator):
         validity: Callable[[torch.Tensor], torch.Tensor] | None = None,
         random_state: Any = None,
         device: str = "cpu",
-        progress: Any = None,
+        progress: Any = "auto",
         checkpoint: Any = None,
         checkpoint_every: int = 100,
     ) -> None:

@@ -164,7 +164,8 @@ class ImageGeneratorFlow(SymmetryEstimator):
     device : str, default "cpu"
         Where the fields are learned (the classifier and the sensitivity map stay on the CPU).
     progress : str, ProgressMeter or None
-        See :func:`symmetrykit.progress.make_progress`.
+        See :func:`symmetrykit.progress.make_progress`; ``"auto"`` (the default) shows a bar on a
+        terminal only.
     checkpoint : path or None
         Directory for atomic checkpoints of the field training (see :class:`GeneratorFlow`);
         needs an integer ``random_state``.
@@ -239,7 +240,7 @@ class ImageGeneratorFlow(SymmetryEstimator):
         sensitivity_centres: int = 128,
         random_state: Any = None,
         device: str = "cpu",
-        progress: Any = None,
+        progress: Any = "auto",
         checkpoint: Any = None,
         checkpoint_every: int = 100,
     ) -> None:
