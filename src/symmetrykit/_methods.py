@@ -124,14 +124,17 @@ class Evaluation:
         atomic_write_text(run.path / "evaluation.json", self.to_json() + "\n")
         if not figures:
             return
-        import matplotlib.pyplot as plt
+        import sys
 
         for name, draw in self.figures.items():
             figure = draw()
             try:
                 run.save_figure(figure, name)
             finally:
-                plt.close(figure)
+                # symmetrykit.plot draws without pyplot; close a figure pyplot manages.
+                pyplot = sys.modules.get("matplotlib.pyplot")
+                if pyplot is not None:
+                    pyplot.close(figure)
 
 
 @dataclass
