@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Evaluation", "Method", "MethodRun", "get_method", "list_methods", "register_method"]
+__all__ = ["Evaluation", "Method", "MethodRun", "dataset_metrics", "get_method", "integer_seed",
+           "list_methods", "register_method"]
 
 # Method name -> the package that registers it (imported on first look-up).
 _PACKAGES: dict[str, str] = {
@@ -191,15 +192,7 @@ class Method:
 
     def defaults(self) -> dict[str, Any]:
         """The parameters :meth:`make` uses when given none: constructor defaults + preset."""
-        import inspect
-
-        signature = inspect.signature(self.estimator.__init__)
-        values = {name: (None if p.default is inspect.Parameter.empty else p.default)
-                  for name, p in signature.parameters.items()
-                  if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-        if self.default_preset is not None:
-            values.update(self.presets[self.default_preset])
-        return values
+        return self.make().get_params(deep=False)
 
     def run(self, dataset: Any, preset: str | None = None, **params: Any) -> MethodRun:
         """Fit on ``dataset`` and evaluate against its known symmetry."""
@@ -208,6 +201,34 @@ class Method:
 
     def replace(self, **changes: Any) -> Method:
         return dataclasses.replace(self, **changes)
+
+
+def dataset_metrics(dataset: Any) -> dict[str, Any]:
+    """The ``dataset.*`` block of every evaluation on a vector data set (samples ``X``).
+
+    Name, the data set's parameters that are flat JSON values, size and whether its true
+    generator is known.
+    """
+    def flat(value: Any) -> bool:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return True
+        return isinstance(value, (list, tuple)) and all(
+            v is None or isinstance(v, (bool, int, float, str)) for v in value)
+
+    shape = getattr(dataset.X, "shape", None) or (len(dataset.X), len(dataset.X[0]))
+    params = getattr(dataset, "params", {}) or {}
+    return {"name": str(getattr(dataset, "name", "data")),
+            "params": {str(k): v for k, v in params.items() if flat(v)},
+            "n_samples": int(shape[0]), "dim": int(shape[1]),
+            "ground_truth": getattr(dataset, "generator", None) is not None}
+
+
+def integer_seed(estimator: Any) -> int | None:
+    """The estimator's ``random_state`` when it is an integer (for reports), else ``None``."""
+    seed = getattr(estimator, "random_state", None)
+    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
+        return None
+    return int(seed)
 
 
 def register_method(method: Method) -> Method:

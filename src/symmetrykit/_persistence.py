@@ -235,16 +235,22 @@ def _estimator_class(name: Any, module: Any, path: Any) -> type:
     return _REGISTRY[name]
 
 
-def _restore_params(cls: type, config: Mapping[str, Any], path: Any) -> dict[str, Any]:
+def _saved_params(cls: type, config: Mapping[str, Any], path: Any,
+                  removed: tuple[str, ...] = ()) -> Mapping[str, Any]:
+    """``config["params"]``, checked to name only parameters of ``cls`` (or ``removed`` ones)."""
     params = config.get("params")
     if not isinstance(params, Mapping):
         raise ValueError(f"{path}: config.json has no 'params'")
-    signature = inspect.signature(cls.__init__)
-    accepted = set(signature.parameters) - {"self"}
-    unknown = sorted(set(params) - accepted)
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = sorted(set(params) - accepted - set(removed))
     if unknown:
         raise ValueError(f"{path}: saved parameters {unknown} are not parameters of "
                          f"{cls.__name__} (saved by a different symmetrykit version?)")
+    return params
+
+
+def _restore_params(cls: type, config: Mapping[str, Any], path: Any) -> dict[str, Any]:
+    params = _saved_params(cls, config, path)
     replaced = config.get("replaced_params") or {}
     restored: dict[str, Any] = {}
     for name, value in params.items():
@@ -377,15 +383,8 @@ def format_1_params(cls: type, config: Mapping[str, Any], path: Any,
     progress meter becomes ``"none"``, other replaced objects the constructor default, and
     parameters that no longer exist (``removed``) are dropped.
     """
-    params = config.get("params")
-    if not isinstance(params, Mapping):
-        raise ValueError(f"{path}: config.json has no 'params'")
+    params = _saved_params(cls, config, path, removed)
     replaced = config.get("replaced_params") or {}
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
-    unknown = sorted(set(params) - accepted - set(removed))
-    if unknown:
-        raise ValueError(f"{path}: saved parameters {unknown} are not parameters of "
-                         f"{cls.__name__} (saved by a different symmetrykit version?)")
     restored: dict[str, Any] = {}
     for name, value in params.items():
         if name in removed:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .._methods import Evaluation
+from .._methods import Evaluation, dataset_metrics, integer_seed
 from ._compare import CONVERSIONS, score
 from ._liegan import LieGAN
 from ._symmetrygan import SymmetryGAN
@@ -45,17 +45,13 @@ def evaluate(estimator: Any, dataset: Any) -> Evaluation:
         raise TypeError(f"expected a LieGAN or a SymmetryGAN, got {type(estimator).__name__}")
     estimator._check_is_fitted()
     method, key = keys
-    X = np.asarray(dataset.X)
     truth = getattr(dataset, "generator", None)
-    seed = estimator.random_state
     history = estimator.history_
     metrics: dict[str, Any] = {
-        "dataset": {"name": str(getattr(dataset, "name", "data")), "n_samples": int(X.shape[0]),
-                    "dim": int(X.shape[1]), "ground_truth": truth is not None},
+        "dataset": dataset_metrics(dataset),
         "steps": int(estimator.n_steps_),
         "max_steps": int(estimator.n_steps),
-        "seed": int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(
-            seed, bool) else None,
+        "seed": integer_seed(estimator),
         "device": str(estimator.device),
         "fit_time": dict(getattr(estimator, "fit_time_", None) or {}),
     }

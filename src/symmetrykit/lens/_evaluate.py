@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .._methods import Evaluation
+from .._methods import Evaluation, dataset_metrics, integer_seed
 from ..metrics import frobenius_cosine, generator_similarity, representation_similarity
 
 __all__ = ["evaluate", "ground_truth_monitor"]
@@ -70,31 +70,6 @@ def ground_truth_monitor(dataset: Any) -> Monitor | None:
     return monitor
 
 
-def _scalar_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The data set's parameters that are flat JSON values (scalars, strings, lists of them)."""
-    def flat(value: Any) -> bool:
-        if value is None or isinstance(value, (bool, int, float, str)):
-            return True
-        return isinstance(value, (list, tuple)) and all(
-            v is None or isinstance(v, (bool, int, float, str)) for v in value)
-
-    return {str(k): v for k, v in params.items() if flat(v)}
-
-
-def dataset_metrics(dataset: Any) -> dict[str, Any]:
-    """The ``dataset.*`` block shared by every method's evaluation of a vector data set."""
-    X = np.asarray(dataset.X)
-    return {"name": str(getattr(dataset, "name", "data")),
-            "params": _scalar_params(getattr(dataset, "params", {}) or {}),
-            "n_samples": int(X.shape[0]), "dim": int(X.shape[1]),
-            "ground_truth": getattr(dataset, "generator", None) is not None}
-
-
-def _seed(estimator: Any) -> int | None:
-    seed = getattr(estimator, "random_state", None)
-    return int(seed) if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else None
-
-
 def evaluate(estimator: Any, dataset: Any) -> Evaluation:
     """Score a fitted :class:`~symmetrykit.lens.SymmetryLens` on ``dataset``.
 
@@ -108,7 +83,7 @@ def evaluate(estimator: Any, dataset: Any) -> Evaluation:
     metrics: dict[str, Any] = {
         "dataset": dataset_metrics(dataset),
         "steps": int(lens.n_steps),
-        "seed": _seed(lens),
+        "seed": integer_seed(lens),
         "device": str(lens.device),
         "fit_time": dict(getattr(lens, "fit_time_", None) or {}),
         "filter_argmax": int(np.argmax(np.abs(lens.filter_))),
@@ -217,7 +192,7 @@ def _figures(lens: Any, dataset: Any) -> dict[str, Callable[[], Any]]:
     phi = lens.group_convolution_
     truth = getattr(dataset, "generator", None)
     transform = getattr(dataset, "transform", None)
-    seed = _seed(lens) or 0
+    seed = integer_seed(lens) or 0
 
     def generator() -> Any:
         from .. import plot
