@@ -11,7 +11,12 @@ plumbing that every method's training loop needs, written once:
 * :meth:`SymmetryEstimator._progress_meter` — a started meter that is always closed.
 * :meth:`SymmetryEstimator._checkpoint_store` — the atomic, resumable checkpoint of a fit.
 * :meth:`SymmetryEstimator._fit_clock` — ``fit_time_ = {"wall_s": ..., "cpu_s": ...}``.
-* :meth:`SymmetryEstimator._check_finite_loss` — a non-finite loss stops the fit with its step.
+* :meth:`SymmetryEstimator._validate_params` — every parameter checked against the class's
+  ``_parameter_constraints`` (see :mod:`symmetrykit._validation`) before any work.
+* :meth:`SymmetryEstimator._check_cost` — memory and time estimated from the data's shape
+  (``_estimate_cost``) before fitting: refused beyond the machine's memory, warned when slow.
+* :meth:`SymmetryEstimator._loss_guard` — a non-finite or exploding loss stops the fit with an
+  error naming the step and the likely fix.
 * :meth:`SymmetryEstimator.save` and :func:`symmetrykit.load` — one run-directory format for
   every estimator (see :mod:`symmetrykit._persistence`).
 * :meth:`SymmetryEstimator.preset` — named, verified configurations shared by the Python API,
@@ -117,12 +122,16 @@ class SymmetryEstimator(BaseEstimator):
         ``{name: {parameter: value}}`` — configurations verified by a benchmark.
     ``_checkpoint_kind``
         The kind recorded in checkpoint directories (default ``"<name>-checkpoint"``).
+    ``_parameter_constraints``
+        ``{parameter: [accepted forms]}`` for :func:`symmetrykit._validation.validate_params`;
+        every constructor parameter has an entry (a contract test checks it).
     """
 
     _fitted_marker: ClassVar[str] = "history_"
     _derived_attributes: ClassVar[tuple[str, ...]] = ()
     _presets: ClassVar[dict[str, dict[str, Any]]] = {}
     _checkpoint_kind: ClassVar[str | None] = None
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
     # The estimator's name in saved runs; defaults to the class name.
     _estimator_name: ClassVar[str | None] = None
 
@@ -216,6 +225,26 @@ class SymmetryEstimator(BaseEstimator):
         return Checkpoint(path, self._checkpoint_params(), data_fingerprint(np.asarray(data)),
                           kind=kind, label=self._name())
 
+    def _validate_params(self) -> None:
+        """Check every parameter against ``_parameter_constraints`` (one line naming it)."""
+        from ._validation import validate_params
+
+        validate_params(self._name(), self.get_params(deep=False), self._parameter_constraints)
+
+    def _estimate_cost(self, n_samples: int, dim: int) -> Any:
+        """A :class:`~symmetrykit._validation.CostEstimate` of fitting ``(n_samples, dim)``
+        data, or ``None`` when the cost is small whatever the shape (the default)."""
+        return None
+
+    def _check_cost(self, n_samples: int, dim: int) -> None:
+        """Refuse a fit beyond the machine's memory, warn about a slow one (see
+        :func:`symmetrykit._validation.check_cost`); cheap, run before any heavy work."""
+        estimate = self._estimate_cost(n_samples, dim)
+        if estimate is not None:
+            from ._validation import check_cost
+
+            check_cost(self._name(), estimate)
+
     def _check_finite_loss(self, loss: Any, step: int) -> float:
         """``float(loss)``; raises ``FloatingPointError`` naming the step if it is not finite."""
         value = float(loss.detach()) if hasattr(loss, "detach") else float(loss)
@@ -224,6 +253,10 @@ class SymmetryEstimator(BaseEstimator):
                 f"{self._name()}: the loss became {value} at step {step}; lower the learning "
                 "rate or check the data for extreme values")
         return value
+
+    def _loss_guard(self, *, factor: float = 1e6, fix: str = "lower the learning rate") -> Any:
+        """A :class:`LossGuard` for this fit: ``guard(loss, step)`` returns ``float(loss)``."""
+        return LossGuard(self._name(), factor=factor, fix=fix)
 
     def _is_fitted(self) -> bool:
         return hasattr(self, self._fitted_marker)
@@ -298,6 +331,32 @@ class SymmetryEstimator(BaseEstimator):
     def _read_legacy(cls, path: Any, config: Mapping[str, Any] | None) -> SymmetryEstimator:
         """Read a run written by symmetrykit 0.1 (subclasses with an old format override)."""
         raise ValueError(f"{path}: no reader for this old {cls.__name__} format")
+
+
+class LossGuard:
+    """Stops a training loop whose loss is non-finite or has exploded, naming the step.
+
+    The first finite loss is the reference; a later loss whose magnitude exceeds ``factor``
+    times ``max(1, |reference|)`` counts as divergence. Both raise ``FloatingPointError`` with
+    the step and ``fix``; checkpoints written before that step stay as they were.
+    """
+
+    def __init__(self, owner: str, *, factor: float = 1e6, fix: str = "lower the learning rate"):
+        self.owner, self.factor, self.fix = owner, float(factor), fix
+        self.reference: float | None = None
+
+    def __call__(self, loss: Any, step: int, what: str = "loss") -> float:
+        value = float(loss.detach()) if hasattr(loss, "detach") else float(loss)
+        if not math.isfinite(value):
+            raise FloatingPointError(f"{self.owner}: the {what} became {value} at step {step}; "
+                                     f"{self.fix}")
+        if self.reference is None:
+            self.reference = value
+        elif abs(value) > self.factor * max(1.0, abs(self.reference)):
+            raise FloatingPointError(
+                f"{self.owner}: the {what} diverged at step {step} ({value:.3g}, against "
+                f"{self.reference:.3g} at the start); {self.fix}")
+        return value
 
 
 def register_estimator(cls: type, name: str | None = None) -> type:

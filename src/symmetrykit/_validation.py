@@ -1,21 +1,375 @@
-"""Input checks shared by the estimators."""
+"""The one validation layer every estimator and loader shares.
+
+* :func:`as_samples` — data as a real, finite float64 ``(n_samples, dim)`` array whose scale
+  float32 arithmetic can carry; complex, non-numeric, non-finite and out-of-range data are
+  refused with one line, constant data are warned about.
+* Parameter constraints — each estimator declares ``_parameter_constraints`` (name -> list of
+  accepted forms) and :func:`validate_params` checks every parameter against it before any work,
+  naming the parameter, what it must be and what it got.
+* :func:`check_cost` — an estimate of memory and time made before fitting: refused beyond the
+  machine's memory, warned about beyond a few minutes per step.
+
+Only numpy is imported here, so every module can use it cheaply.
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["as_samples"]
+__all__ = [
+    "Boolean",
+    "CostError",
+    "CostEstimate",
+    "CostWarning",
+    "Integer",
+    "InvalidParameterError",
+    "Options",
+    "Real",
+    "Sequence_",
+    "Text",
+    "Whatever",
+    "as_samples",
+    "available_memory",
+    "check_cost",
+    "ensure_finite_array",
+    "validate_params",
+]
+
+# float32 overflows at 3.4e38 and products of two features (covariances, Gram matrices) must
+# stay finite; float32's smallest normal number is 1.2e-38, so spreads below 1e-15 lose every
+# digit in the centred statistics the estimators compute.
+MAX_ABS_VALUE = 1e15
+MIN_SPREAD = 1e-15
 
 
-def as_samples(X: Any) -> np.ndarray:
-    """``X`` as a finite float64 ``(n_samples, dim)`` array (torch tensors accepted)."""
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter of the wrong type or outside its range (both a ValueError and a TypeError)."""
+
+
+class CostError(MemoryError, ValueError):
+    """A fit refused before any work because its estimated memory exceeds the machine's."""
+
+
+class CostWarning(UserWarning):
+    """A fit is estimated to take long; the message states the estimate."""
+
+
+# ------------------------------------------------------------------------------ parameters
+class _Constraint:
+    description = "?"
+
+    def accepts(self, value: Any) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _bounds_text(low: float | None, high: float | None, closed: str) -> str:
+    parts = []
+    if low is not None:
+        parts.append(f"{'>=' if closed in ('left', 'both') else '>'} {low:g}")
+    if high is not None:
+        parts.append(f"{'<=' if closed in ('right', 'both') else '<'} {high:g}")
+    return " and ".join(parts)
+
+
+def _in_bounds(value: float, low: float | None, high: float | None, closed: str) -> bool:
+    if low is not None and (value < low or (value == low and closed not in ("left", "both"))):
+        return False
+    return not (high is not None
+                and (value > high or (value == high and closed not in ("right", "both"))))
+
+
+@dataclass(frozen=True)
+class Real(_Constraint):
+    """A finite real number (ints accepted, booleans and strings not) in ``[low, high]``.
+
+    ``closed`` says which ends belong to the range: ``"left"`` (default), ``"right"``,
+    ``"both"`` or ``"neither"``.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    closed: str = "left"
+
+    def accepts(self, value: Any) -> bool:
+        return (_is_real(value) and math.isfinite(float(value))
+                and _in_bounds(float(value), self.low, self.high, self.closed))
+
+    @property
+    def description(self) -> str:
+        bounds = _bounds_text(self.low, self.high, self.closed)
+        return f"a finite number {bounds}".rstrip()
+
+
+@dataclass(frozen=True)
+class Integer(_Constraint):
+    """An integer (not a boolean, not a float) in ``[low, high]`` (both ends included)."""
+
+    low: int | None = None
+    high: int | None = None
+
+    def accepts(self, value: Any) -> bool:
+        return _is_int(value) and _in_bounds(int(value), self.low, self.high, "both")
+
+    @property
+    def description(self) -> str:
+        return f"an integer {_bounds_text(self.low, self.high, 'both')}".rstrip()
+
+
+@dataclass(frozen=True)
+class Options(_Constraint):
+    """One of a fixed set of values (usually strings)."""
+
+    values: tuple[Any, ...]
+
+    def accepts(self, value: Any) -> bool:
+        try:
+            return any(type(value) is type(option) and value == option for option in self.values)
+        except (TypeError, ValueError):
+            return False
+
+    @property
+    def description(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+@dataclass(frozen=True)
+class Boolean(_Constraint):
+    """``True`` or ``False``."""
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, (bool, np.bool_))
+
+    description = "True or False"
+
+
+@dataclass(frozen=True)
+class Text(_Constraint):
+    """Any string (or path-like, with ``paths=True``)."""
+
+    paths: bool = False
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str) or (self.paths and isinstance(value, os.PathLike))
+
+    @property
+    def description(self) -> str:
+        return "a path" if self.paths else "a string"
+
+
+@dataclass(frozen=True)
+class Sequence_(_Constraint):
+    """A non-string sequence (tuple or list) whose items all satisfy ``item``.
+
+    ``min_length`` bounds its length; ``distinct`` refuses repeated items.
+    """
+
+    item: _Constraint
+    min_length: int = 0
+    distinct: bool = False
+
+    def accepts(self, value: Any) -> bool:
+        if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+            return False
+        if len(value) < self.min_length or not all(self.item.accepts(v) for v in value):
+            return False
+        return not self.distinct or len(set(map(repr, value))) == len(value)
+
+    @property
+    def description(self) -> str:
+        size = f"at least {self.min_length} " if self.min_length else ""
+        distinct = "distinct " if self.distinct else ""
+        return f"a sequence of {size}{distinct}items, each {self.item.description}"
+
+
+@dataclass(frozen=True)
+class Whatever(_Constraint):
+    """Anything satisfying ``check`` (a predicate), described by ``description``."""
+
+    check: Callable[[Any], bool]
+    description: str = "a supported value"
+
+    def accepts(self, value: Any) -> bool:
+        try:
+            return bool(self.check(value))
+        except Exception:  # a predicate that cannot judge a value refuses it
+            return False
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def validate_params(owner: str, params: Mapping[str, Any],
+                    constraints: Mapping[str, Sequence[Any]]) -> None:
+    """Check every parameter that has constraints; the first failure raises one clear line.
+
+    ``constraints[name]`` is a list of accepted forms: constraint objects, or ``None`` for the
+    value ``None``. ``owner`` names the estimator in the message.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``"<owner>: <name> must be <forms>, got <value> (<type>)"``.
+    """
+    for name, forms in constraints.items():
+        if name not in params:
+            continue
+        value = params[name]
+        if any((form is None and value is None)
+               or (form is not None and form.accepts(value)) for form in forms):
+            continue
+        described = [("None" if form is None else form.description) for form in forms]
+        raise InvalidParameterError(
+            f"{owner}: {name} must be {' or '.join(described)}, got {_shown(value)}")
+
+
+# ------------------------------------------------------------------------------ data
+def as_samples(X: Any, *, name: str = "X", min_samples: int = 1, owner: str | None = None,
+               check_scale: bool = True, warn_constant: bool = True) -> np.ndarray:
+    """``X`` as a real, finite float64 ``(n_samples, dim)`` array (torch tensors accepted).
+
+    Refused with a :class:`ValueError` naming ``name``: complex values (never silently cut to
+    their real part), non-numeric data, the wrong number of dimensions, fewer than
+    ``min_samples`` samples or no features, NaN/inf, and (``check_scale``) magnitudes beyond
+    ``1e15`` or a spread below ``1e-15``, which float32 training cannot resolve; standardise
+    such data first. Constant data (every feature single-valued) get a ``UserWarning``: there
+    is no variation, hence no symmetry, to find.
+    """
+    who = f"{owner}: " if owner else ""
     if hasattr(X, "detach"):
         X = X.detach().cpu().numpy()
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"X must have shape (n_samples, dim), got {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"X contains {int(np.sum(~np.isfinite(X)))} NaN or inf values")
-    return X
+    try:
+        array = np.asarray(X)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{who}{name} is not an array of numbers ({error})") from None
+    if array.dtype.kind == "c":
+        raise ValueError(f"{who}{name} is complex; symmetrykit takes real data (stack the real "
+                         "and imaginary parts as separate features if both matter)")
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{who}{name} must hold numbers, got dtype {array.dtype}")
+    array = np.asarray(array, dtype=np.float64)
+    if array.ndim != 2:
+        raise ValueError(f"{who}{name} must have shape (n_samples, dim), got {array.shape}")
+    if array.shape[1] < 1:
+        raise ValueError(f"{who}{name} has no features (shape {array.shape})")
+    if array.shape[0] < min_samples:
+        raise ValueError(f"{who}{name} has {array.shape[0]} samples; at least {min_samples} "
+                         "are needed")
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise ValueError(f"{who}{name} contains {int(np.sum(~finite))} NaN or inf values")
+    if check_scale and array.size:
+        largest = float(np.max(np.abs(array)))
+        if largest > MAX_ABS_VALUE:
+            raise ValueError(f"{who}{name} has values up to {largest:.3g}, beyond what float32 "
+                             f"training can carry (|x| <= {MAX_ABS_VALUE:g}); rescale it, e.g. "
+                             "standardise each feature")
+        spread = float(np.max(np.ptp(array, axis=0))) if array.shape[0] > 1 else 0.0
+        if spread == 0.0:
+            if warn_constant and array.shape[0] > 1:
+                warnings.warn(f"{who}{name} is constant (every feature takes a single value): "
+                              "there is no variation, so no symmetry can be found",
+                              UserWarning, stacklevel=2)
+        elif spread < MIN_SPREAD * max(1.0, largest):
+            raise ValueError(f"{who}{name} varies by at most {spread:.3g}, below what float32 "
+                             "training resolves; rescale it, e.g. standardise each feature")
+    return array
+
+
+def ensure_finite_array(array: np.ndarray, what: str) -> np.ndarray:
+    """``array`` if it is real and finite; otherwise one ValueError naming ``what``."""
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{what} has dtype {array.dtype}; a real numeric array was expected")
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} contains NaN or inf values")
+    return array
+
+
+# ------------------------------------------------------------------------------ cost
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a fit is expected to need: peak memory, seconds per step and the number of steps."""
+
+    memory_bytes: float
+    seconds_per_step: float
+    steps: int
+    detail: str = ""
+
+    @property
+    def total_seconds(self) -> float:
+        return self.seconds_per_step * self.steps
+
+    def describe(self) -> str:
+        text = (f"about {_bytes_text(self.memory_bytes)} of memory and "
+                f"{_seconds_text(self.seconds_per_step)} per step "
+                f"({_seconds_text(self.total_seconds)} for {self.steps} steps)")
+        return f"{text}; {self.detail}" if self.detail else text
+
+
+def _bytes_text(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} TiB"  # pragma: no cover
+
+
+def _seconds_text(s: float) -> str:
+    if s < 120:
+        return f"{s:.3g} s"
+    if s < 7200:
+        return f"{s / 60:.3g} min"
+    return f"{s / 3600:.3g} h"
+
+
+def available_memory() -> float | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), else total."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+# Beyond this a step is "long": the fit is warned about, with its estimate.
+SLOW_STEP_SECONDS = 120.0
+
+
+def check_cost(owner: str, estimate: CostEstimate, *, memory: float | None = None,
+               slow_step_seconds: float = SLOW_STEP_SECONDS) -> None:
+    """Refuse (:class:`CostError`) a fit whose memory estimate exceeds ``memory`` (default:
+    what is available); warn (:class:`CostWarning`) when a step is estimated beyond
+    ``slow_step_seconds``."""
+    memory = available_memory() if memory is None else memory
+    if memory is not None and estimate.memory_bytes > memory:
+        raise CostError(f"{owner}: this fit needs {estimate.describe()}, more than the "
+                          f"{_bytes_text(memory)} available; use fewer features, a smaller "
+                          "batch_size or a larger machine")
+    if estimate.seconds_per_step > slow_step_seconds:
+        warnings.warn(f"{owner}: this fit is estimated to need {estimate.describe()}",
+                      CostWarning, stacklevel=3)
