@@ -246,10 +246,15 @@ def test_discover_bad_progress_choice_is_a_usage_error(capsys):
 def test_discover_with_a_checkpoint_resumes_and_refuses_another_fit(tmp_path, capsys):
     checkpoint = tmp_path / "ckpt"
     base = ["discover", "--data", "gaussian-circulant", "--n-samples", "500", "--steps", "20",
-            "--warmup-steps", "2", "--batch-size", "70", "--progress", "none",
+            "--warmup-steps", "2", "--batch-size", "70", "--progress", "none", "--lr", "0.005",
             "--checkpoint", str(checkpoint)]
     assert main([*base, "--out", str(tmp_path / "a")]) == 0
     assert (checkpoint / "checkpoint.npz").is_file()
+    # --lr sets the rate the default warm start refines with (issue 19, item 9).
+    from symmetrykit.runs import RunDirectory
+
+    params = RunDirectory.open(tmp_path / "a").config()["params"]
+    assert params["warm_model_lr"] == 0.005 and params["model_lr"] == 0.01
     # The same command resumes from the (finished) checkpoint: the same arrays come out.
     assert main([*base, "--out", str(tmp_path / "b")]) == 0
     # Read back through the public API, whatever the saving format's array names are.
@@ -260,6 +265,10 @@ def test_discover_with_a_checkpoint_resumes_and_refuses_another_fit(tmp_path, ca
                  "--out", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
     assert "different parameters (n_steps)" in err and len(err.strip().splitlines()) == 1
+    other_lr = [*base[:-2], "--checkpoint", str(checkpoint), "--out", str(tmp_path / "d")]
+    other_lr[other_lr.index("--lr") + 1] = "0.05"
+    assert main(other_lr) == 2
+    assert "different parameters (warm_model_lr)" in capsys.readouterr().err
 
 
 # -------------------------------------------------------------------------------- compare

@@ -3,14 +3,17 @@
 Every :class:`symmetrykit.SymmetryEstimator` must: round-trip through ``clone``/``get_params``,
 compute nothing in ``__init__``, be deterministic for a fixed ``random_state``, leave the global
 random generators alone, come back from ``save`` → ``symmetrykit.load`` as the same class with
-identical outputs, resume an interrupted fit bit-identically (when it takes a checkpoint), and
-refuse to be used or saved before ``fit`` with a clear error. A new estimator without a case
-here fails :func:`test_every_registered_estimator_has_a_case`.
+identical outputs, resume an interrupted fit bit-identically (when it takes a checkpoint),
+refuse to be used or saved before ``fit`` with a clear error, and declare a parameter table
+(``_parameter_constraints``) that covers every constructor parameter, accepts the defaults and
+refuses bad values with one line naming the parameter before any work. A new estimator without
+a case here fails :func:`test_every_registered_estimator_has_a_case`.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from sklearn.base import clone
 
 import symmetrykit as sk
 from symmetrykit._estimator import SymmetryEstimator, registered_estimators
+from symmetrykit._validation import Integer, InvalidParameterError, Real, validate_params
 
 METHOD_PACKAGES = ("symmetrykit.lens", "symmetrykit.flows", "symmetrykit.baselines",
                    "symmetrykit.liederiv")
@@ -297,3 +301,65 @@ def test_every_method_is_registered_with_an_evaluate():
         assert callable(method.evaluate) and callable(method.prepare)
     with pytest.raises(ValueError, match="unknown method"):
         sk.get_method("no-such-method")
+
+
+# ------------------------------------------------------------------------------ parameter tables
+def _constructor_defaults(cls: type) -> dict[str, Any]:
+    return {name: parameter.default
+            for name, parameter in inspect.signature(cls.__init__).parameters.items()
+            if name != "self"}
+
+
+def _accepted(forms: list, value: Any) -> bool:
+    return any((form is None and value is None) or (form is not None and form.accepts(value))
+               for form in forms)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_parameter_table_covers_the_constructor_and_accepts_the_defaults(name):
+    cls = registered_estimators()[name]
+    table = cls._parameter_constraints
+    defaults = _constructor_defaults(cls)
+    assert set(table) == set(defaults), (
+        f"{name}: parameters without constraints {sorted(set(defaults) - set(table))}, "
+        f"constraints of no parameter {sorted(set(table) - set(defaults))}")
+    given = {key: value for key, value in defaults.items()
+             if value is not inspect.Parameter.empty}
+    validate_params(name, given, table)  # raises on a default its own table refuses
+    for preset in cls.presets():
+        validate_params(name, cls.preset(preset).get_params(deep=False), table)
+
+
+# A string where a number belongs, the non-finite numbers, a negative number and zero.
+BAD_VALUES = ("0.5", float("nan"), float("inf"), -1, 0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_parameters_get_one_line_naming_them_before_any_work(name, monkeypatch):
+    case = _case(name)
+    cls = registered_estimators()[name]
+    data = case.data()
+
+    def no_work(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"{name} started fitting before checking its parameters")
+
+    monkeypatch.setattr(cls, "_fit_clock", no_work)
+    monkeypatch.setattr(cls, "_progress_meter", no_work)
+    probed = set()
+    for parameter, forms in cls._parameter_constraints.items():
+        if any(isinstance(form, (Real, Integer)) for form in forms):
+            # A number parameter never takes a string or NaN, nor inf unless unbounded on top.
+            assert not _accepted(forms, "0.5") and not _accepted(forms, float("nan")), parameter
+            assert not _accepted(forms, float("inf")), parameter
+        for value in BAD_VALUES:
+            if _accepted(forms, value):
+                continue
+            estimator = case.make(random_state=0).set_params(**{parameter: value})
+            expected = f"^{name}: {parameter} must be"
+            with pytest.raises(InvalidParameterError, match=expected) as error:
+                estimator.fit(*data)
+            assert "\n" not in str(error.value) and not estimator._is_fitted()
+            probed.add(parameter)
+    numeric = {p for p, forms in cls._parameter_constraints.items()
+               if any(isinstance(form, (Real, Integer)) for form in forms)}
+    assert numeric <= probed

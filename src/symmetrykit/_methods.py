@@ -111,30 +111,36 @@ class Evaluation:
         """Write the metrics to ``run``'s ``metrics.json`` (merged), the whole evaluation to
         ``evaluation.json``, and draw its figures.
 
-        ``run`` is a :class:`~symmetrykit.runs.RunDirectory` or the path of one.
+        ``run`` is a :class:`~symmetrykit.runs.RunDirectory` or the path of one. Every figure is
+        drawn before anything is written, so a drawing that fails changes nothing; each file is
+        replaced atomically. To add an evaluation to a run as one step with the run itself
+        (nothing visible until both are complete), save both into
+        :func:`~symmetrykit.runs.staged_directory`, as the command line does.
         """
+        import sys
+
         from .runs import RunDirectory, atomic_write_text
 
         if not isinstance(run, RunDirectory):
             run = RunDirectory.open(Path(run))
+        drawn: dict[str, Any] = {}
         try:
-            saved = run.load_metrics()
-        except (OSError, ValueError):
-            saved = {}
-        run.save_metrics({**saved, **self.metrics})
-        atomic_write_text(run.path / "evaluation.json", self.to_json() + "\n")
-        if not figures:
-            return
-        import sys
-
-        for name, draw in self.figures.items():
-            figure = draw()
+            if figures:
+                for name, draw in self.figures.items():
+                    drawn[name] = draw()
             try:
+                saved = run.load_metrics()
+            except (OSError, ValueError):
+                saved = {}
+            run.save_metrics({**saved, **self.metrics})
+            atomic_write_text(run.path / "evaluation.json", self.to_json() + "\n")
+            for name, figure in drawn.items():
                 run.save_figure(figure, name)
-            finally:
-                # symmetrykit.plot draws without pyplot; close a figure pyplot manages.
-                pyplot = sys.modules.get("matplotlib.pyplot")
-                if pyplot is not None:
+        finally:
+            # symmetrykit.plot draws without pyplot; close the figures pyplot manages.
+            pyplot = sys.modules.get("matplotlib.pyplot")
+            if pyplot is not None:
+                for figure in drawn.values():
                     pyplot.close(figure)
 
 

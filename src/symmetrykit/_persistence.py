@@ -6,8 +6,9 @@ A saved estimator is a :class:`~symmetrykit.runs.RunDirectory`:
     ``{"estimator": name, "module": "symmetrykit.<package>", "format_version": 2,
     "params": {...}, "replaced_params": {...}, "fitted": {...},
     "arrays": {attribute: array name}, "history": {key: array name}, "modules": {...},
-    "extra": {...}}``. Parameters without a JSON form (a progress-meter object, a callable)
-    are recorded by their class name in ``replaced_params`` and come back as the
+    "extra": {...}, "array_specs": {array name: [dtype, shape]}, "nonfinite_arrays": [...],
+    "fitted_attributes": [...]}``. Parameters without a JSON form (a progress-meter object,
+    a callable) are recorded by their class name in ``replaced_params`` and come back as the
     constructor's default; tuples, numeric arrays and Lie algebras keep their type.
 ``arrays.npz``
     ``fitted.<attribute>`` (numeric fitted arrays), ``history.<key>``,
@@ -15,8 +16,13 @@ A saved estimator is a :class:`~symmetrykit.runs.RunDirectory`:
 ``metrics.json``
     The caller's metrics and ``fit_time``.
 
-Nothing is unpickled: arrays are read with ``allow_pickle=False``, everything else is JSON, and
-the class to build is looked up among symmetrykit's own estimators only. Runs written by
+Nothing is unpickled: arrays are read by :mod:`symmetrykit._array_files` (object arrays refused
+from their header, sizes bounded before allocation), everything else is JSON, and the class
+to build is looked up among symmetrykit's own estimators only. A saved run is untrusted input:
+:func:`load` checks the arrays against ``array_specs`` (names, dtype kinds, shapes), refuses
+complex or non-finite values (histories may hold NaN; ``nonfinite_arrays`` lists the fitted
+arrays that legitimately held NaN or inf), module weights that do not fit the rebuilt module,
+and a config that lost a fitted attribute, each with one line naming the file. Runs written by
 symmetrykit 0.1 (format 1 run directories, ``flow.json`` + ``flow.npz`` flows and liederiv
 ``save_model`` directories) are read by each estimator's ``_read_legacy`` with a
 ``DeprecationWarning``; a run of a newer format version is refused with a clear message.
@@ -37,7 +43,7 @@ import numpy as np
 
 from .runs import RunDirectory, to_jsonable
 
-__all__ = ["FORMAT_VERSION", "load", "save_estimator"]
+__all__ = ["FORMAT_VERSION", "check_saved_array", "load", "save_estimator"]
 
 FORMAT_VERSION = 2
 _SAFE = re.compile(r"[^A-Za-z0-9_.\-]")
@@ -143,6 +149,22 @@ def _params(estimator: Any) -> tuple[dict[str, Any], dict[str, str]]:
     return params, replaced
 
 
+def _array_specs(arrays: Mapping[str, Any], history: set[str]
+                 ) -> tuple[dict[str, list[Any]], list[str]]:
+    """``{name: [dtype.str, shape]}`` of every array, and the non-history float arrays that
+    hold NaN or inf (e.g. a validity gap that is infinite); the loader refuses such values
+    in any other array."""
+    specs: dict[str, list[Any]] = {}
+    nonfinite: list[str] = []
+    for name, value in arrays.items():
+        array = np.asarray(value)
+        specs[name] = [array.dtype.str, list(array.shape)]
+        if (name not in history and array.dtype.kind == "f"
+                and not bool(np.all(np.isfinite(array)))):
+            nonfinite.append(name)
+    return specs, sorted(nonfinite)
+
+
 def save_estimator(estimator: Any, path: str | os.PathLike[str], *, overwrite: bool = False,
                    metrics: Mapping[str, Any] | None = None) -> Path:
     """Write a fitted :class:`~symmetrykit._estimator.SymmetryEstimator` to ``path``."""
@@ -192,6 +214,12 @@ def save_estimator(estimator: Any, path: str | os.PathLike[str], *, overwrite: b
     fit_time = getattr(estimator, "fit_time_", None)
     if fit_time is not None:
         all_metrics.setdefault("fit_time", fit_time)
+    # What the loader checks the files against: every array's dtype and shape, the arrays that
+    # legitimately held NaN or inf when saved, and every fitted attribute the sections restore.
+    array_specs, nonfinite = _array_specs(arrays, set(history_names.values()))
+    restored = [*fitted, *array_names, *modules]
+    if isinstance(getattr(estimator, "history_", None), Mapping):
+        restored.append("history_")
     config = {
         "estimator": estimator._name(),
         "module": type(estimator).__module__.rsplit("._", 1)[0],
@@ -205,14 +233,22 @@ def save_estimator(estimator: Any, path: str | os.PathLike[str], *, overwrite: b
         "modules": modules,
         "fit_time": fit_time,
         "extra": extra_info,
+        "array_specs": array_specs,
+        "nonfinite_arrays": nonfinite,
+        "fitted_attributes": sorted(restored),
     }
     # Convert everything before the directory is touched: a bad value leaves no half run.
     config = to_jsonable(config)
     all_metrics = to_jsonable(all_metrics)
-    run = RunDirectory.create(path, config, overwrite=overwrite)
-    run.save_arrays(**arrays)
-    run.save_metrics(all_metrics)
-    return run.path
+    from .runs import staged_directory
+
+    # Written beside the target and renamed in once complete: an overwrite keeps the old run
+    # until the new one is whole, and a failure anywhere leaves the target untouched.
+    with staged_directory(path, overwrite=overwrite) as stage:
+        run = RunDirectory.create(stage, config)
+        run.save_arrays(**arrays)
+        run.save_metrics(all_metrics)
+    return Path(path)
 
 
 # ------------------------------------------------------------------------------------ loading
@@ -268,32 +304,164 @@ def _arrays(run: RunDirectory) -> dict[str, np.ndarray]:
         return run.load_arrays()
     except FileNotFoundError:
         raise ValueError(f"{run.path}: arrays.npz is missing") from None
-    except (OSError, ValueError) as error:
+    except OSError as error:
         raise ValueError(f"{run.path}: arrays.npz is unreadable ({error})") from None
+    # A ValueError of the reader already names the file in one line.
+
+
+_ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*_$")
+_SECTIONS = ("fitted", "arrays", "history", "history_kinds", "modules", "extra")
+
+
+def _few(names: list[str], limit: int = 4) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _spec(value: Any, name: str, path: Path) -> tuple[np.dtype, tuple[int, ...]]:
+    try:
+        dtype_text, shape = value[0], value[1]
+        if not isinstance(dtype_text, str) or not isinstance(shape, list):
+            raise TypeError("expected [dtype, shape]")
+        dims = tuple(int(n) for n in shape if isinstance(n, int) and not isinstance(n, bool))
+        if len(dims) != len(shape):
+            raise TypeError("the shape must be a list of integers")
+        return np.dtype(dtype_text), dims
+    except (TypeError, ValueError, IndexError, KeyError) as error:
+        raise ValueError(f"{path}: config.json has a malformed array_specs entry for {name!r} "
+                         f"({error})") from None
+
+
+def check_saved_array(file: Any, name: str, array: np.ndarray, *,
+                      allow_nonfinite: bool = False) -> np.ndarray:
+    """``array`` if it is real (bool, int or float) and, unless allowed, finite.
+
+    Complex, string and other dtypes and NaN/inf values in a saved array mean a damaged or
+    edited file: loaded silently they would only show later as NaN results. One line naming
+    ``file`` and the array.
+    """
+    kind = array.dtype.kind
+    if kind not in "biuf":
+        what = "complex numbers" if kind == "c" else f"dtype {array.dtype}"
+        raise ValueError(f"{file}: array {name!r} holds {what}; a saved run holds real numbers "
+                         "only (the file is damaged or was edited)")
+    if kind == "f" and not allow_nonfinite:
+        bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+        if bad:
+            raise ValueError(f"{file}: array {name!r} holds {bad} NaN or infinite value(s); "
+                             "the file is damaged or was edited")
+    return array
+
+
+def _unused_arrays(config: Mapping[str, Any], names: Any) -> list[str]:
+    """The arrays among ``names`` that no entry of ``config`` refers to (fitted arrays and
+    histories by name, module states and ``extra.*`` by prefix)."""
+    used = {v for section in ("arrays", "history")
+            for v in (config.get(section) or {}).values() if isinstance(v, str)}
+    prefixes = ("extra.", *(f"{info['prefix']}." for info in (config.get("modules") or {}).values()
+                            if isinstance(info, Mapping) and isinstance(info.get("prefix"), str)))
+    return sorted(n for n in names if n not in used and not n.startswith(prefixes))
+
+
+def _check_arrays(path: Path, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray]
+                  ) -> None:
+    """Every array of ``arrays.npz`` against ``config.json``, before any is used.
+
+    With ``array_specs`` (recorded by :func:`save_estimator`): the same names, dtype kinds
+    and shapes. Always: real dtypes only; history arrays floating-point, where NaN is allowed (a
+    logged quantity may be undefined at a step, and the history is never computed with);
+    other float arrays finite unless ``nonfinite_arrays`` lists them (they held NaN or inf
+    when saved, e.g. an infinite validity gap). Runs saved before the specs get the dtype
+    checks only: a boolean array where a float one belongs is then caught for module weights
+    and histories, not for fitted arrays.
+    """
+    file = path / "arrays.npz"
+    specs = config.get("array_specs")
+    if specs is not None:
+        if not isinstance(specs, Mapping):
+            raise ValueError(f"{path}: config.json entry 'array_specs' must be an object")
+        missing = sorted(set(specs) - set(arrays))
+        if missing:
+            raise ValueError(f"{file} lacks {_few(missing)}, listed in config.json")
+        unlisted = sorted(set(arrays) - set(specs))
+        if unlisted:
+            raise ValueError(f"{file} holds {_few(unlisted)}, which config.json does not list "
+                             "(the file was edited or belongs to another run)")
+        unused = _unused_arrays(config, arrays)
+        if unused:
+            raise ValueError(f"{file} holds {_few(unused)}, which no entry of config.json uses "
+                             "(an entry was removed from it?)")
+        for name, value in specs.items():
+            dtype, shape = _spec(value, name, path)
+            array = arrays[name]
+            if array.dtype.kind != dtype.kind:
+                raise ValueError(f"{file}: {name} has dtype {array.dtype}, but "
+                                 f"config.json records {dtype}")
+            if array.shape != shape:
+                raise ValueError(f"{file}: {name} has shape {array.shape}, but "
+                                 f"config.json records {shape}")
+    nonfinite = config.get("nonfinite_arrays") or []
+    if not isinstance(nonfinite, list):
+        raise ValueError(f"{path}: config.json entry 'nonfinite_arrays' must be a list")
+    history = config.get("history") or {}
+    history_arrays = ({v for v in history.values() if isinstance(v, str)}
+                      if isinstance(history, Mapping) else set())
+    for name, array in arrays.items():
+        if name in history_arrays and array.dtype.kind != "f":
+            raise ValueError(f"{file}: history array {name!r} has dtype {array.dtype}; a "
+                             "history holds floating-point numbers")
+        check_saved_array(file, name, array,
+                          allow_nonfinite=name in history_arrays or name in nonfinite)
+
+
+def _check_sections(path: Path, config: Mapping[str, Any]) -> None:
+    """The config's sections are objects, name fitted attributes, and restore every attribute
+    that ``fitted_attributes`` records (a run whose config lost an entry is refused here,
+    instead of loading an estimator that fails later)."""
+    for section in _SECTIONS:
+        if not isinstance(config.get(section, {}), Mapping):
+            raise ValueError(f"{path}: config.json entry {section!r} must be an object")
+    for section in ("fitted", "arrays", "modules"):
+        for name in config.get(section, {}):
+            if not _ATTRIBUTE.match(name):
+                raise ValueError(f"{path}: config.json entry {section!r} names {name!r}, which "
+                                 "is not a fitted attribute (the file was edited)")
+    expected = config.get("fitted_attributes")
+    if expected is None:  # saved before the list was recorded
+        return
+    if not isinstance(expected, list) or not all(isinstance(n, str) for n in expected):
+        raise ValueError(f"{path}: config.json entry 'fitted_attributes' must be a list of "
+                         "names")
+    restored = {*config.get("fitted", {}), *config.get("arrays", {}), *config.get("modules", {})}
+    if config.get("history") is not None:
+        restored.add("history_")
+    missing = sorted(set(expected) - restored)
+    if missing:
+        raise ValueError(f"{path}: config.json lacks the fitted attribute(s) {_few(missing)} "
+                         "(the file was edited or is incomplete)")
 
 
 def _from_run(cls: type, run: RunDirectory, config: Mapping[str, Any]) -> Any:
-    import torch
+    from ._checkpoint import load_module_state
 
     path = run.path
     try:
         estimator = cls(**_restore_params(cls, config, path))
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: cannot rebuild the {cls.__name__} ({error})") from None
+    _check_sections(path, config)
     arrays = _arrays(run)
+    _check_arrays(path, config, arrays)
 
-    def need(name: str) -> np.ndarray:
-        if name not in arrays:
+    def need(name: Any) -> np.ndarray:
+        if not isinstance(name, str) or name not in arrays:
             raise ValueError(f"{path}: arrays.npz lacks {name!r}")
         return arrays[name]
 
-    for section in ("fitted", "arrays", "history", "modules", "extra"):
-        if not isinstance(config.get(section, {}), Mapping):
-            raise ValueError(f"{path}: config.json entry {section!r} must be an object")
     for name, value in config.get("fitted", {}).items():
-        setattr(estimator, str(name), value)
+        setattr(estimator, name, value)
     for name, array_name in config.get("arrays", {}).items():
-        setattr(estimator, str(name), need(array_name))
+        setattr(estimator, name, need(array_name))
     kinds = config.get("history_kinds") or {}
     history: dict[str, Any] = {}
     for key, array_name in config.get("history", {}).items():
@@ -304,26 +472,41 @@ def _from_run(cls: type, run: RunDirectory, config: Mapping[str, Any]) -> Any:
     for name, info in config.get("modules", {}).items():
         if not isinstance(info, Mapping) or not isinstance(info.get("prefix"), str):
             raise ValueError(f"{path}: config.json has a malformed module entry {name!r}")
-        module = estimator._build_module(name, info.get("config") or {})
-        prefix = info["prefix"] + "."
-        state = {key[len(prefix):]: torch.as_tensor(value)
-                 for key, value in arrays.items() if key.startswith(prefix)}
         try:
-            module.load_state_dict(state, strict=True)
-        except RuntimeError as error:
-            raise ValueError(f"{path}: saved weights of {name!r} do not match its "
-                             f"configuration ({error})") from None
+            module = estimator._build_module(name, info.get("config") or {})
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise ValueError(f"{path}: cannot rebuild the module {name!r} from config.json "
+                             f"({' '.join(str(error).split())})") from None
+        prefix = info["prefix"] + "."
+        state = {key[len(prefix):]: value for key, value in arrays.items()
+                 if key.startswith(prefix)}
+        load_module_state(module, state, f"{path}: the saved weights of {name!r}")
         setattr(estimator, name, module)
     fit_time = config.get("fit_time")
     if isinstance(fit_time, Mapping):
-        estimator.fit_time_ = {str(k): float(v) for k, v in fit_time.items() if v is not None}
+        try:
+            estimator.fit_time_ = {str(k): float(v) for k, v in fit_time.items()
+                                   if v is not None}
+        except (TypeError, ValueError):
+            raise ValueError(f"{path}: config.json entry 'fit_time' must hold numbers"
+                             ) from None
     extra = {key[len("extra."):]: value for key, value in arrays.items()
              if key.startswith("extra.")}
     try:
         estimator._load_extra(config.get("extra") or {}, extra)
         estimator._after_load()
-    except (KeyError, TypeError, IndexError) as error:
-        raise ValueError(f"{path}: the saved {cls.__name__} is inconsistent ({error})") from None
+    except (KeyError, TypeError, IndexError, AttributeError) as error:
+        # AttributeError first: NotFittedError is one too, and here it means a lost attribute.
+        raise ValueError(f"{path}: the saved {cls.__name__} is incomplete or inconsistent "
+                         f"({' '.join(str(error).split())})") from None
+    except ValueError as error:
+        message = " ".join(str(error).split())
+        raise ValueError(message if str(path) in message else f"{path}: {message}") from None
+    is_fitted = getattr(estimator, "_is_fitted", None)
+    if callable(is_fitted) and not is_fitted():
+        raise ValueError(f"{path}: the saved {cls.__name__} lacks its fitted state "
+                         f"({getattr(cls, '_fitted_marker', 'history_')!r}); the file was edited "
+                         "or is incomplete")
     return estimator
 
 

@@ -25,6 +25,11 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "CHECKPOINT",
+    "DEVICE",
+    "POSITIVE",
+    "PROGRESS",
+    "RANDOM_STATE",
     "Boolean",
     "CostError",
     "CostEstimate",
@@ -211,6 +216,45 @@ class Whatever(_Constraint):
             return False
 
 
+def _is_random_generator(value: Any) -> bool:
+    # torch stays unimported: its Generator is recognised by its type's module and name.
+    kind = type(value)
+    return isinstance(value, np.random.Generator) or (
+        kind.__name__ == "Generator" and kind.__module__.split(".")[0] == "torch")
+
+
+def _is_device(value: Any) -> bool:
+    kind = type(value)
+    if not (isinstance(value, str) or (kind.__name__ == "device"
+                                       and kind.__module__.split(".")[0] == "torch")):
+        return False
+    text = str(value)
+    return text in ("cpu", "cuda") or (text.startswith("cuda:") and text[5:].isdigit())
+
+
+def _is_progress(value: Any) -> bool:
+    from .progress import ProgressMeter
+
+    if isinstance(value, str):
+        return value.strip().lower() in ("auto", "none", "text", "tqdm")
+    return not isinstance(value, type) and isinstance(value, ProgressMeter)
+
+
+# The forms of the parameters every torch-trained estimator shares.
+#: ``random_state`` as :func:`symmetrykit._estimator.torch_generator` reads it.
+RANDOM_STATE: list[Any] = [None, Integer(0),
+                           Whatever(_is_random_generator, "a numpy or torch random Generator")]
+#: ``device``; whether CUDA is present is checked when the fit starts.
+DEVICE: list[Any] = [Whatever(_is_device, "'cpu', 'cuda' or 'cuda:N'")]
+#: ``progress`` as :func:`symmetrykit.progress.make_progress` reads it.
+PROGRESS: list[Any] = [None, Whatever(_is_progress, "one of 'auto', 'none', 'text', 'tqdm' "
+                                                    "or a progress meter")]
+#: A checkpoint directory, or none.
+CHECKPOINT: list[Any] = [None, Text(paths=True)]
+#: A finite number > 0: learning rates, flow times, gains, time budgets.
+POSITIVE = Real(0, closed="neither")
+
+
 def _shown(value: Any) -> str:
     text = repr(value)
     if len(text) > 60:
@@ -307,22 +351,26 @@ def ensure_finite_array(array: np.ndarray, what: str) -> np.ndarray:
 # ------------------------------------------------------------------------------ cost
 @dataclass(frozen=True)
 class CostEstimate:
-    """What a fit is expected to need: peak memory, seconds per step and the number of steps."""
+    """What a fit is expected to need: peak memory, seconds per step, the number of steps and
+    a one-off ``setup_seconds`` (e.g. a closed-form warm start); ``detail`` says where the
+    cost comes from and how to shrink it."""
 
     memory_bytes: float
     seconds_per_step: float
     steps: int
     detail: str = ""
+    setup_seconds: float = 0.0
 
     @property
     def total_seconds(self) -> float:
-        return self.seconds_per_step * self.steps
+        """Setup and every step."""
+        return self.setup_seconds + self.seconds_per_step * self.steps
 
     def describe(self) -> str:
         text = (f"about {_bytes_text(self.memory_bytes)} of memory and "
                 f"{_seconds_text(self.seconds_per_step)} per step "
-                f"({_seconds_text(self.total_seconds)} for {self.steps} steps)")
-        return f"{text}; {self.detail}" if self.detail else text
+                f"({_seconds_text(self.total_seconds)} in all for {self.steps} steps)")
+        return f"{text} [{self.detail}]" if self.detail else text
 
 
 def _bytes_text(n: float) -> str:
@@ -356,20 +404,24 @@ def available_memory() -> float | None:
         return None
 
 
-# Beyond this a step is "long": the fit is warned about, with its estimate.
+# Beyond these a fit is "long" and warned about, with its estimate: a step of two minutes,
+# or a whole fit (setup included) of an hour.
 SLOW_STEP_SECONDS = 120.0
+SLOW_FIT_SECONDS = 3600.0
 
 
 def check_cost(owner: str, estimate: CostEstimate, *, memory: float | None = None,
-               slow_step_seconds: float = SLOW_STEP_SECONDS) -> None:
+               slow_step_seconds: float = SLOW_STEP_SECONDS,
+               slow_fit_seconds: float = SLOW_FIT_SECONDS) -> None:
     """Refuse (:class:`CostError`) a fit whose memory estimate exceeds ``memory`` (default:
     what is available); warn (:class:`CostWarning`) when a step is estimated beyond
-    ``slow_step_seconds``."""
+    ``slow_step_seconds`` or the whole fit beyond ``slow_fit_seconds``."""
     memory = available_memory() if memory is None else memory
     if memory is not None and estimate.memory_bytes > memory:
-        raise CostError(f"{owner}: this fit needs {estimate.describe()}, more than the "
-                          f"{_bytes_text(memory)} available; use fewer features, a smaller "
-                          "batch_size or a larger machine")
-    if estimate.seconds_per_step > slow_step_seconds:
+        raise CostError(f"{owner}: this fit needs more memory than the {_bytes_text(memory)} "
+                        f"available: {estimate.describe()}; use fewer features, a smaller "
+                        "batch_size or a larger machine")
+    if (estimate.seconds_per_step > slow_step_seconds
+            or estimate.total_seconds > slow_fit_seconds):
         warnings.warn(f"{owner}: this fit is estimated to need {estimate.describe()}",
                       CostWarning, stacklevel=3)

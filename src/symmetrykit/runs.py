@@ -16,7 +16,11 @@ A run directory holds
 
 Every file is written atomically: the content goes to a temporary file in the same directory,
 which is flushed, fsynced and then moved over the target with :func:`os.replace`. A crash
-therefore leaves either the old file or the new one, never a torn mixture. Nothing here uses
+therefore leaves either the old file or the new one, never a torn mixture. A whole run
+directory is written the same way with :func:`staged_directory`: its files go to a hidden
+sibling folder that is renamed into place only once they are all written, so replacing a run
+(``overwrite``) keeps the old one until the new one is complete. :func:`check_output_location`
+refuses, before any work, a place where such a write could not succeed. Nothing here uses
 pickle, so loading a run directory from an untrusted source cannot execute code.
 """
 
@@ -40,11 +44,16 @@ from typing import IO, Any
 
 import numpy as np
 
+from ._staging import check_output_location, copy_entry, stage_directory
+from ._staging import fsync_directory as _fsync_directory
+
 __all__ = [
     "RunDirectory",
     "atomic_write_bytes",
     "atomic_write_text",
     "atomic_write_figure",
+    "check_output_location",
+    "staged_directory",
     "to_jsonable",
     "versions",
 ]
@@ -55,6 +64,7 @@ METRICS_FILE = "metrics.json"
 FIGURES_DIR = "figures"
 CHECKPOINT_ARRAYS_FILE = "checkpoint.npz"
 CHECKPOINT_META_FILE = "checkpoint.json"
+EVALUATION_FILE = "evaluation.json"
 
 _KNOWN_FILES = (
     CONFIG_FILE,
@@ -88,22 +98,6 @@ _FILE_MODE = 0o666 & ~_current_umask()
 # --------------------------------------------------------------------------------------------
 # atomic writes
 # --------------------------------------------------------------------------------------------
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -279,8 +273,11 @@ def _write_npz(handle: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}
+    # Sizes are checked before allocation and object arrays refused from their header; any
+    # damage is one ValueError naming the file (a missing file stays FileNotFoundError).
+    from ._array_files import read_npz
+
+    return read_npz(path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,6 +335,84 @@ def versions() -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
+# staged run directories
+# --------------------------------------------------------------------------------------------
+
+# Files a run directory's writers own: replacing a run drops the old ones (the new run has its
+# own); the user's other files are carried over.
+_RUN_FILES = frozenset({*_KNOWN_FILES, EVALUATION_FILE})
+_RUN_TEMPORARY = re.compile(
+    rf"^\.(?:{'|'.join(re.escape(name) for name in _RUN_FILES)})\..*{re.escape(_TMP_SUFFIX)}$")
+_FIGURE_TEMPORARY = re.compile(rf"^\..*\.png\..*{re.escape(_TMP_SUFFIX)}$")
+
+
+def _carry_other_files(old: Path, stage: Path) -> None:
+    """Copy (hard-link) into ``stage`` what the run directory ``old`` holds beyond its run.
+
+    The run's own files (``config.json``, ``arrays.npz``, ``metrics.json``, ``checkpoint.*``,
+    ``evaluation.json``, ``figures/*.png``) belong to the old run and are dropped; the user's
+    notes and other files stay, unless the new run wrote a file of the same name.
+    """
+    for entry in old.iterdir():
+        name = entry.name
+        if name in _RUN_FILES or _RUN_TEMPORARY.match(name):
+            continue
+        if name == FIGURES_DIR and entry.is_dir() and not entry.is_symlink():
+            for figure in entry.iterdir():
+                if figure.suffix.lower() == ".png" or _FIGURE_TEMPORARY.match(figure.name):
+                    continue
+                (stage / FIGURES_DIR).mkdir(exist_ok=True)
+                if not os.path.lexists(stage / FIGURES_DIR / figure.name):
+                    copy_entry(figure, stage / FIGURES_DIR / figure.name)
+        elif not os.path.lexists(stage / name):
+            copy_entry(entry, stage / name)
+
+
+@contextlib.contextmanager
+def staged_directory(path: str | os.PathLike[str], *, overwrite: bool = False,
+                     keep_other_files: bool = True) -> Iterator[Path]:
+    """Write a whole run directory under a temporary name; rename it into place when done.
+
+    Yields a fresh, empty sibling folder ``.<name>.staging-<pid>-<random>`` to write into
+    (create the run there with :meth:`RunDirectory.create`, save figures, evaluations, ...).
+    When the ``with`` block succeeds the folder becomes ``path``: an existing ``path`` is
+    renamed aside, the stage renamed in, and the old one removed, so the old run stays whole
+    and readable until the new one is complete. When the block raises, ``path`` is left exactly
+    as it was and the stage is removed. Leftovers of a killed process are cleaned up by the
+    next staging of the same path, which also puts back an old run whose replacement was cut
+    off between the two renames.
+
+    Parameters
+    ----------
+    path
+        The run directory to create or replace; its parents are created.
+    overwrite
+        Allow replacing a non-empty directory; without it such a directory is refused before
+        the block runs (and again just before the swap).
+    keep_other_files
+        When replacing, carry the files the old directory holds beyond its run (the user's
+        notes, non-PNG files in ``figures/``) over into the new one, as
+        :meth:`RunDirectory.create` with ``overwrite`` always did.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` is a file, or a non-empty directory without ``overwrite``.
+    NotADirectoryError
+        If ``path`` lies under a file.
+
+    Examples
+    --------
+    >>> with staged_directory(tmp / "run", overwrite=True) as stage:   # doctest: +SKIP
+    ...     run = RunDirectory.create(stage, {"seed": 0})
+    ...     run.save_metrics({"cos": 0.99})
+    """
+    with stage_directory(path, overwrite=overwrite,
+                         carry_over=_carry_other_files if keep_other_files else None) as stage:
+        yield stage
+
+
+# --------------------------------------------------------------------------------------------
 # run directory
 # --------------------------------------------------------------------------------------------
 
@@ -386,9 +461,12 @@ class RunDirectory:
             The resolved parameters of the run (including the seed). Stored via
             :func:`to_jsonable`, so tuples come back as lists.
         overwrite
-            Allow reusing a non-empty directory. Only files this module writes are removed
-            (``config.json``, ``arrays.npz``, ``metrics.json``, ``checkpoint.*``,
-            ``figures/*.png`` and leftover temporary files); anything else is left alone.
+            Allow reusing a non-empty directory in place. This is the low-level form: the
+            files this module writes (``config.json``, ``arrays.npz``, ``metrics.json``,
+            ``checkpoint.*``, ``figures/*.png`` and leftover temporary files) are removed at
+            once, before the new ones exist; anything else is left alone. To replace a run so
+            that the old one survives a failed write, create the new run in
+            :func:`staged_directory` instead, as estimators' ``save`` and the command line do.
 
         Returns
         -------
@@ -526,6 +604,10 @@ class RunDirectory:
         ------
         FileNotFoundError
             If no arrays were saved.
+        ValueError
+            One line naming the file if it is empty, truncated, not a zip, holds Python objects
+            or an array whose header claims more bytes than the file holds (checked before any
+            memory is allocated).
         """
         return _read_npz(self.path / ARRAYS_FILE)
 
@@ -625,13 +707,31 @@ class RunDirectory:
         -------
         tuple of (dict, dict) or None
             ``(state, meta)``, or ``None`` if no checkpoint was saved.
+
+        Raises
+        ------
+        ValueError
+            One line naming ``checkpoint.npz`` if it is empty, truncated, damaged, holds Python
+            objects or oversized arrays, or lacks valid metadata (a JSON object).
         """
         file = self.path / CHECKPOINT_ARRAYS_FILE
         if not file.is_file():
             return None
-        arrays = _read_npz(file)
+        try:
+            arrays = _read_npz(file)
+        except FileNotFoundError:  # removed between the check and the read
+            return None
         raw = arrays.pop(_CHECKPOINT_META_KEY, None)
         if raw is None:
             raise ValueError(f"{file} has no metadata entry; not written by save_checkpoint")
-        meta = json.loads(raw.astype(np.uint8).tobytes().decode("utf-8"))
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            raise ValueError(f"{file}: the metadata entry must be UTF-8 bytes (uint8, 1-D), got "
+                             f"{raw.dtype} of shape {raw.shape}")
+        try:
+            meta = json.loads(raw.tobytes().decode("utf-8"))
+        except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            raise ValueError(f"{file}: the metadata is not valid JSON ({error})") from None
+        if not isinstance(meta, dict):
+            raise ValueError(f"{file}: the metadata must be a JSON object, got "
+                             f"{type(meta).__name__}")
         return arrays, meta

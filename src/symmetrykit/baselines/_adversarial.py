@@ -18,9 +18,30 @@ import numpy as np
 import torch
 
 from .._estimator import SymmetryEstimator
-from .._validation import as_samples
+from .._validation import DEVICE, POSITIVE, PROGRESS, RANDOM_STATE, Integer, as_samples
 
 __all__ = ["AdversarialSymmetry", "Discriminator"]
+
+# A healthy adversarial loss is a sum of binary cross-entropies of order 1 (plus a bounded
+# penalty); 1e4 times the first loss means logits in the thousands, i.e. a game that has
+# blown up, while no healthy fit comes near it.
+DIVERGENCE_FACTOR = 1e4
+DIVERGENCE_FIX = "lower the learning rates (lr, discriminator_lr)"
+
+# Parameters every adversarial baseline has (subclasses add their own).
+SHARED_CONSTRAINTS: dict[str, list[Any]] = {
+    "n_steps": [Integer(1)],
+    "batch_size": [Integer(1)],
+    "lr": [POSITIVE],
+    "discriminator_lr": [POSITIVE],
+    "hidden": [Integer(1), None],
+    "init_scale": [POSITIVE],
+    "max_time": [POSITIVE, None],
+    "log_every": [Integer(1)],
+    "device": DEVICE,
+    "progress": PROGRESS,
+    "random_state": RANDOM_STATE,
+}
 
 
 class Discriminator(torch.nn.Module):
@@ -77,33 +98,21 @@ class AdversarialSymmetry(SymmetryEstimator):
     _abstract: ClassVar[bool] = True
     _hidden_default = 64
 
-    def _check(self, X: Any) -> np.ndarray:
-        X = as_samples(X)
-        if X.shape[0] < 16:
-            raise ValueError(f"need at least 16 samples, got {X.shape[0]}")
+    def _samples(self, X: Any) -> np.ndarray:
+        """``X`` checked by :func:`~symmetrykit._validation.as_samples`: real, finite, of a
+        usable scale, at least 16 samples of at least 2 features."""
+        X = as_samples(X, min_samples=16, owner=self._name())
         if X.shape[1] < 2:
-            raise ValueError(f"need at least 2 features, got {X.shape[1]}")
-        for name in ("n_steps", "batch_size", "log_every"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.max_time is not None and not self.max_time > 0:
-            raise ValueError(f"max_time must be positive seconds, got {self.max_time!r}")
-        for name in ("lr", "discriminator_lr"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        if self.hidden is not None and (not isinstance(self.hidden, (int, np.integer))
-                                        or self.hidden < 1):
-            raise ValueError(f"hidden must be a positive integer, got {self.hidden!r}")
-        self._torch_device()  # checks the device
+            raise ValueError(f"{self._name()}: need at least 2 features, got {X.shape[1]}")
         return X
 
     def fit(self, X: Any, y: Any = None, *, monitor: Any = None) -> AdversarialSymmetry:
         """Learn from samples ``X`` (n_samples, dim); ``monitor(matrix) -> dict`` is logged."""
-        X = self._check(X)
+        self._validate_params()
         self._check_params()
-        n_samples, dim = X.shape
         device = self._torch_device()
+        X = self._samples(X)
+        n_samples, dim = X.shape
         gen = self._torch_generator()
         # Scalar normalisation (as SymmetryLens does): keeps every linear map meaningful.
         mean, scale = float(X.mean()), float(X.std() + 1e-12)
@@ -116,6 +125,10 @@ class AdversarialSymmetry(SymmetryEstimator):
         bce = torch.nn.functional.binary_cross_entropy_with_logits
         batch = min(self.batch_size, n_samples)
         history: dict[str, list[float]] = {}
+        # Every step's losses are watched, not only the logged ones: a diverging game stops
+        # at the step it diverged, with the fix.
+        d_guard = self._loss_guard(factor=DIVERGENCE_FACTOR, fix=DIVERGENCE_FIX)
+        g_guard = self._loss_guard(factor=DIVERGENCE_FACTOR, fix=DIVERGENCE_FIX)
         with self._progress_meter(self.n_steps) as meter, self._fit_clock() as clock:
             wall0 = time.perf_counter()
             monitor_s = 0.0
@@ -126,11 +139,13 @@ class AdversarialSymmetry(SymmetryEstimator):
                 ones = torch.ones(batch, device=device)
                 d_real, d_fake = disc(real), disc(fake.detach())
                 d_loss = bce(d_real, ones) + bce(d_fake, torch.zeros_like(ones))
+                d_value = d_guard(d_loss, step, "discriminator loss")
                 d_opt.zero_grad()
                 d_loss.backward()
                 d_opt.step()
                 penalty = self._penalty(source, fake)
                 g_loss = bce(disc(fake), ones) + penalty
+                g_value = g_guard(g_loss, step, "generator loss")
                 g_opt.zero_grad()
                 g_loss.backward()
                 g_opt.step()
@@ -141,8 +156,7 @@ class AdversarialSymmetry(SymmetryEstimator):
                 if step % self.log_every == 0 or last:
                     with torch.no_grad():
                         identity = torch.nn.functional.cosine_similarity(fake, source, dim=1)
-                    record = {"step": step, "d_loss": self._check_finite_loss(d_loss, step),
-                              "g_loss": self._check_finite_loss(g_loss, step),
+                    record = {"step": step, "d_loss": d_value, "g_loss": g_value,
                               "penalty": float(penalty.detach()),
                               "identity_cos": float(identity.abs().mean())}
                     if monitor is not None:
@@ -164,7 +178,7 @@ class AdversarialSymmetry(SymmetryEstimator):
         return self
 
     def _check_params(self) -> None:
-        """Subclass-specific parameter checks."""
+        """Checks of parameter combinations that ``_parameter_constraints`` cannot express."""
 
     @classmethod
     def _read_legacy(cls, path: Any, config: Mapping[str, Any] | None) -> AdversarialSymmetry:

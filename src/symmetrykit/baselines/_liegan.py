@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from .._validation import Integer, Options, Real
 from ..lie import LieAlgebra
-from ._adversarial import AdversarialSymmetry
+from ._adversarial import SHARED_CONSTRAINTS, AdversarialSymmetry
 
 __all__ = ["LieGAN"]
 
@@ -70,6 +71,17 @@ class LieGAN(AdversarialSymmetry):
                                     "regularizer": "norm"}}
     # Rebuilt from generators_ after loading.
     _derived_attributes = ("algebra_",)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **SHARED_CONSTRAINTS,
+        "n_generators": [Integer(1)],
+        "coefficients": [Options(COEFFICIENTS)],
+        # Integer coefficients need an integer scale (checked in _check_params).
+        "coef_scale": [Real(0, closed="neither")],
+        "regularizer": [Options(REGULARIZERS)],
+        "reg_weight": [Real(0)],
+        "target_norm": [Real(0, closed="neither"), None],
+        "decorrelation": [Real(0)],
+    }
 
     def __init__(self, n_generators: int = 1, coefficients: str = "normal",
                  coef_scale: float = 1.0, regularizer: str = "cosine", reg_weight: float = 1.0,
@@ -82,27 +94,9 @@ class LieGAN(AdversarialSymmetry):
         self._store_params(locals())
 
     def _check_params(self) -> None:
-        if (not isinstance(self.n_generators, (int, np.integer)) or self.n_generators < 1
-                or isinstance(self.n_generators, bool)):
-            raise ValueError(f"n_generators must be a positive integer, got {self.n_generators!r}")
-        if self.coefficients not in COEFFICIENTS:
-            raise ValueError(f"coefficients must be one of {COEFFICIENTS}, "
-                             f"got {self.coefficients!r}")
-        if self.regularizer not in REGULARIZERS:
-            raise ValueError(f"regularizer must be one of {REGULARIZERS}, "
-                             f"got {self.regularizer!r}")
-        if not self.coef_scale > 0 or (self.coefficients == "integer"
-                                       and (self.coef_scale < 1
-                                            or self.coef_scale != int(self.coef_scale))):
-            raise ValueError("coef_scale must be positive (a positive integer for integer "
-                             f"coefficients), got {self.coef_scale!r}")
-        for name in ("reg_weight", "decorrelation"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if self.target_norm is not None and not self.target_norm > 0:
-            raise ValueError(f"target_norm must be positive, got {self.target_norm!r}")
-        if not self.init_scale > 0:
-            raise ValueError(f"init_scale must be positive, got {self.init_scale!r}")
+        if self.coefficients == "integer" and self.coef_scale != int(self.coef_scale):
+            raise ValueError("LieGAN: coef_scale must be a positive integer for integer "
+                             f"coefficients, got {self.coef_scale!r}")
 
     def _build(self, dim: int, gen: torch.Generator) -> list[torch.Tensor]:
         basis = torch.randn(self.n_generators, dim, dim, generator=gen) * self.init_scale

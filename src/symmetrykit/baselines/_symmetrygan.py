@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from ._adversarial import AdversarialSymmetry
+from .._validation import Options, Real, as_samples
+from ._adversarial import SHARED_CONSTRAINTS, AdversarialSymmetry
 
 __all__ = ["SymmetryGAN"]
 
@@ -56,6 +57,11 @@ class SymmetryGAN(AdversarialSymmetry):
     """
 
     _hidden_default = 25
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **SHARED_CONSTRAINTS,
+        "parametrization": [Options(PARAMETRIZATIONS)],
+        "anti_identity": [Real(0)],
+    }
 
     def __init__(self, parametrization: str = "qr", n_steps: int = 2000, batch_size: int = 256,
                  lr: float = 1e-3, discriminator_lr: float = 1e-3, hidden: int | None = None,
@@ -63,15 +69,6 @@ class SymmetryGAN(AdversarialSymmetry):
                  max_time: float | None = None, log_every: int = 50, device: str = "cpu",
                  progress: Any = "auto", random_state: Any = None):
         self._store_params(locals())
-
-    def _check_params(self) -> None:
-        if self.parametrization not in PARAMETRIZATIONS:
-            raise ValueError(f"parametrization must be one of {PARAMETRIZATIONS}, "
-                             f"got {self.parametrization!r}")
-        if not self.anti_identity >= 0:
-            raise ValueError(f"anti_identity must be >= 0, got {self.anti_identity!r}")
-        if not self.init_scale > 0:
-            raise ValueError(f"init_scale must be positive, got {self.init_scale!r}")
 
     def _build(self, dim: int, gen: torch.Generator) -> list[torch.Tensor]:
         raw = torch.randn(dim, dim, generator=gen) * self.init_scale
@@ -107,7 +104,7 @@ class SymmetryGAN(AdversarialSymmetry):
     def transform(self, X: Any) -> np.ndarray:
         """Apply the learned element to raw samples: ``mean + M (x − mean)``."""
         self._check_is_fitted()
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+        X = as_samples(X, owner=self._name(), warn_constant=False)
+        if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X must have shape (n, {self.n_features_in_}), got {X.shape}")
         return self.mean_ + (X - self.mean_) @ self.generator_.T

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from . import _compare, _data, _flow, _lens, _lie, _sweep
 from ._common import CLIError
@@ -95,20 +96,70 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return build_parser().parse_args(expand_aliases(argv))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit status."""
-    args = parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except (CLIError, ValueError, FileExistsError, FileNotFoundError, ImportError) as exc:
-        print(f"symmetrykit: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("symmetrykit: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # the reader went away, e.g. 'symmetrykit data list | head'
-        import os
+# Errors in what the user asked for (exit 2) and errors met while doing it (exit 1); both are
+# reported as one line. CostError is a MemoryError and a ValueError: a usage error, checked
+# first. FileExistsError and FileNotFoundError are OSErrors: usage errors too.
+_USAGE_ERRORS = (CLIError, ValueError, FileExistsError, FileNotFoundError, ImportError)
+_RUN_ERRORS = (OSError, FloatingPointError, MemoryError)
+DEBUG_VARIABLE = "SYMMETRYKIT_DEBUG"
 
-        # Python flushes stdout at exit; send that flush to devnull so it cannot fail again.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _debugging() -> bool:
+    import os
+
+    return os.environ.get(DEBUG_VARIABLE, "").strip() not in ("", "0")
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    # A warning is one line too: what it says and its kind, without the source line.
+    print(f"symmetrykit: warning: {' '.join(str(message).split())} ({category.__name__})",
+          file=sys.stderr if file is None else file)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit status.
+
+    Every error is one line on stderr: ``symmetrykit: error: ...`` with status 2 for a problem
+    with the request (bad values, an occupied or unwritable output, a missing file) and 1 for
+    one met while running (a full disk, a diverging fit, memory); anything unexpected is
+    ``symmetrykit: internal error: Type: message`` with status 1. With ``SYMMETRYKIT_DEBUG=1``
+    those are raised with their traceback instead.
+    """
+    import warnings
+
+    args = parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.handler(args))
+        except KeyboardInterrupt:
+            print("symmetrykit: interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:  # the reader went away, e.g. 'symmetrykit data list | head'
+            import os
+
+            # Python flushes stdout at exit; send that flush to devnull so it cannot fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+        except _USAGE_ERRORS as exc:
+            if _debugging() and not isinstance(exc, CLIError):
+                raise
+            print(f"symmetrykit: error: {_one_line(exc)}", file=sys.stderr)
+            return 2
+        except _RUN_ERRORS as exc:
+            if _debugging():
+                raise
+            print(f"symmetrykit: error: {_one_line(exc)}", file=sys.stderr)
+            return 1
+        except Exception as exc:
+            if _debugging():
+                raise
+            print(f"symmetrykit: internal error: {type(exc).__name__}: {_one_line(exc)} (set "
+                  f"{DEBUG_VARIABLE}=1 for the traceback)", file=sys.stderr)
+            return 1

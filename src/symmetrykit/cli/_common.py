@@ -1,4 +1,4 @@
-"""Helpers every command shares: the user-error type, run-directory checks and data loading.
+"""Helpers every command shares: the user-error type, output checks and data loading.
 
 Only the standard library is imported here at module level, so that building the parser (and
 ``--help``, argument errors, ``data list``) stays cheap; numpy, torch and the method packages
@@ -8,6 +8,7 @@ are imported inside the functions that need them.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,8 +18,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "CLIError",
+    "check_checkpoint",
     "check_device",
     "check_out_free",
+    "check_output",
     "check_positive",
     "data_name",
     "dataset_from_args",
@@ -57,20 +60,55 @@ def check_device(device: str) -> None:
             raise CLIError("--device cuda requested but CUDA is not available; use --device cpu")
 
 
+def check_output(path: Path, *, option: str = "--out", overwrite: bool | None = None,
+                 kind: str = "directory", write_inside: bool = False) -> None:
+    """Refuse an output location before any work: one line naming ``option`` and the problem.
+
+    ``path`` must not be the wrong kind (a file for a directory, or the reverse), lie under a
+    file, or start in a folder that does not accept new files (probed with an empty temporary
+    file, see :func:`symmetrykit.runs.check_output_location`). With ``overwrite`` not ``None``,
+    an occupied ``path`` (a non-empty directory, an existing file) is refused unless it is true.
+    """
+    from .._staging import check_output_location
+
+    try:
+        check_output_location(path, kind=kind, write_inside=write_inside)
+    except OSError as exc:
+        raise CLIError(f"{option}: {exc}") from None
+    if overwrite is None or overwrite:
+        return
+    if kind == "directory" and path.is_dir() and any(path.iterdir()):
+        raise CLIError(f"run directory {path} already exists and is not empty; pass --overwrite "
+                       f"to replace it or {option} to choose another")
+    if kind == "file" and os.path.lexists(path):
+        raise CLIError(f"{path} already exists; pass --overwrite to replace it")
+
+
 def check_out_free(out: Path, overwrite: bool) -> None:
-    """Refuse a run directory that holds files unless ``--overwrite`` was given."""
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"{out} exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise CLIError(f"run directory {out} already exists and is not empty; pass --overwrite "
-                       "to replace it or --out to choose another")
+    """Refuse a run directory that cannot be written, or holds files without ``--overwrite``."""
+    check_output(out, option="--out", overwrite=overwrite)
 
 
 def run_directory(args: argparse.Namespace, default: Path) -> Path:
-    """``--out`` (or ``default``), checked to be free before any work starts."""
+    """``--out`` (or ``default``), checked to be free and writable before any work starts."""
     out = Path(args.out) if args.out else default
     check_out_free(out, args.overwrite)
     return out
+
+
+def check_checkpoint(args: argparse.Namespace, out: Path) -> None:
+    """A given ``--checkpoint`` directory can be written and is not the run directory itself.
+
+    An existing checkpoint is fine (running the same command again resumes from it); it is
+    written in place, so the probe goes inside it.
+    """
+    if not getattr(args, "checkpoint", None):
+        return
+    checkpoint = Path(args.checkpoint)
+    check_output(checkpoint, option="--checkpoint", write_inside=True)
+    if os.path.abspath(checkpoint) == os.path.abspath(out):
+        raise CLIError(f"--checkpoint {checkpoint} is the run directory; replacing the run "
+                       "would remove it, so give it a folder of its own")
 
 
 def check_positive(args: argparse.Namespace, names: tuple[str, ...]) -> None:

@@ -22,7 +22,7 @@ def _parse_budget(text: str) -> float:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from ..baselines import METHODS, compare
-    from ..runs import RunDirectory
+    from ..runs import RunDirectory, staged_directory
 
     budget = _parse_budget(args.budget)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -37,16 +37,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     results = compare(ds.X, methods, truth=ds.generator, budget=budget, random_state=args.seed,
                       progress=args.progress)
     rows = [r.as_dict() for r in results]
-    run = RunDirectory.create(out, {"command": "compare", "data": name, "dim": ds.dim,
-                                    "seed": args.seed, "budget_s": budget, "methods": methods},
-                              overwrite=args.overwrite)
-    run.save_metrics({"results": rows})
-    if ds.generator is not None:
-        from ..plot import comparison_bars
+    with staged_directory(out, overwrite=args.overwrite) as stage:
+        run = RunDirectory.create(stage, {"command": "compare", "data": name, "dim": ds.dim,
+                                          "seed": args.seed, "budget_s": budget,
+                                          "methods": methods})
+        run.save_metrics({"results": rows})
+        if ds.generator is not None:
+            from ..plot import comparison_bars
 
-        run.save_figure(comparison_bars([r.label for r in results],
-                                        [r.score for r in results]), "scores")
-    print(f"wrote {run.path}")
+            run.save_figure(comparison_bars([r.label for r in results],
+                                            [r.score for r in results]), "scores")
+    print(f"wrote {out}")
     print(f"  data  {name}: {ds.n_samples} x {ds.dim}, budget {budget:.0f} s per baseline")
     for r in results:
         shown = "n/a (no ground truth)" if r.score is None else f"{r.score:.4f}"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 from pathlib import Path
 from typing import Any
 
-from ._common import CLIError, dataset_from_args
+from ._common import FILE_SUFFIXES, CLIError, check_output, dataset_from_args
 from ._options import add_data_options, add_run_options
 
 __all__ = ["add_parser"]
@@ -42,9 +43,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_make(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise CLIError(f"{out} already exists; pass --overwrite to replace it")
+    # A bad, occupied or unwritable --out is refused before the data are generated.
+    if out.suffix.lower() not in FILE_SUFFIXES:
+        raise CLIError(f"--out {out}: unsupported file type {out.suffix or '(none)'!r}; use "
+                       f"one of {', '.join(FILE_SUFFIXES)}")
+    check_output(out, kind="file", overwrite=args.overwrite)
     ds = dataset_from_args(args)
+    out.parent.mkdir(parents=True, exist_ok=True)
     ds.save(out, overwrite=args.overwrite)
     truth = "with" if ds.generator is not None else "without"
     print(f"wrote {out}: {ds.name}, X {ds.X.shape[0]} x {ds.X.shape[1]} {truth} ground truth")
@@ -55,11 +60,13 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from matplotlib.figure import Figure
 
     from .. import plot
+    from ..runs import atomic_write_bytes
 
+    if args.out:
+        check_output(Path(args.out), kind="file", overwrite=args.overwrite)
     ds = dataset_from_args(args)
     out = Path(args.out) if args.out else Path(f"{Path(ds.name).stem}.png")
-    if out.exists() and not args.overwrite:
-        raise CLIError(f"{out} already exists; pass --overwrite to replace it")
+    check_output(out, kind="file", overwrite=args.overwrite)
     panels = 2 if ds.generator is not None else 1
     fig = Figure(figsize=(5.5 * panels, 4.2), layout="constrained")
     axes = fig.subplots(1, panels, squeeze=False)[0]
@@ -67,8 +74,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
                         title=f"{ds.name}: {args.n} samples")
     if ds.generator is not None:
         plot.generator_heatmaps(ds.generator, axes=[axes[1]], titles=("true generator G",))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=out.suffix[1:].lower() or None, dpi=110)  # format by suffix
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
+    atomic_write_bytes(out, buffer.getvalue())
     print(f"wrote {out}")
     return 0
 

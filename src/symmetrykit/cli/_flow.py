@@ -16,7 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._common import CLIError, check_device, check_positive, print_evaluation, run_directory
+from ._common import (
+    CLIError,
+    check_checkpoint,
+    check_device,
+    check_positive,
+    print_evaluation,
+    run_directory,
+)
 from ._options import add_checkpoint_option, add_group, add_run_options, add_verb
 
 __all__ = ["add_parser"]
@@ -108,8 +115,11 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     image = name in _IMAGE_DATA
     overrides = _overrides(args, image)
     out = run_directory(args, Path("runs") / f"flow-{name}-seed{args.seed}")
+    if not image:
+        check_checkpoint(args, out)
 
     from .._methods import get_method
+    from ..runs import staged_directory
 
     method = get_method("image-flow" if image else "flow")
     flow = method.make(None, random_state=args.seed, progress=_progress(args), **overrides)
@@ -128,10 +138,11 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         evaluation = method.evaluate(flow, data, random_state=args.seed)
     settings = {"command": "flow discover", "data": name, "seed": args.seed,
                 "preset": method.default_preset, **overrides}
-    path = flow.save(out, overwrite=args.overwrite,
-                     metrics={**evaluation.metrics, "settings": settings})
-    evaluation.save(path)
-    print_evaluation(path, evaluation, quiet=args.quiet)
+    # The estimator, metrics, evaluation and figures appear together or not at all.
+    with staged_directory(out, overwrite=args.overwrite) as stage:
+        flow.save(stage, metrics={**evaluation.metrics, "settings": settings})
+        evaluation.save(stage)
+    print_evaluation(out, evaluation, quiet=args.quiet)
     return 0
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from ._common import (
     CLIError,
+    check_checkpoint,
     check_device,
     check_positive,
     data_name,
@@ -27,10 +28,24 @@ from ._options import (
 
 __all__ = ["add_parser"]
 
-# discover's flags (argparse names) that set a SymmetryLens parameter when given.
-_LENS_OPTIONS = {"steps": "n_steps", "batch_size": "batch_size", "lr": "model_lr",
+# discover's flags (argparse names) that set a SymmetryLens parameter when given; --lr is
+# mapped by _learning_rate.
+_LENS_OPTIONS = {"steps": "n_steps", "batch_size": "batch_size",
                  "warmup_steps": "warmup_steps", "restarts": "n_restarts", "init": "init",
                  "checkpoint": "checkpoint"}
+
+
+def _learning_rate(args: argparse.Namespace, method: Any) -> dict[str, float]:
+    """``--lr`` as the parameter that sets the generator's rate in this fit.
+
+    A warm start (the default) refines the closed-form estimate with ``warm_model_lr``;
+    ``model_lr`` drives only a random start. Mapping the flag by ``--init`` makes it act in
+    both, and a resume with the same command sees the same parameters.
+    """
+    if args.lr is None:
+        return {}
+    init = args.init if args.init is not None else method.defaults()["init"]
+    return {"model_lr" if init == "random" else "warm_model_lr": args.lr}
 
 
 def _cmd_discover(args: argparse.Namespace) -> int:
@@ -43,10 +58,12 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         raise CLIError(f"SymmetryLens needs an odd --dim >= 3, got {args.dim}")
     check_device(args.device)
 
-    # Name the run (and refuse an occupied one) before generating data or fitting.
+    # Name the run and refuse an occupied or unwritable one (and a bad checkpoint) before
+    # generating data or fitting.
     name, ds = data_name(args)
     source = str(args.name) if is_data_file(args.name) else "built-in"
     out = run_directory(args, Path("runs") / f"discover-{slug(name)}-seed{args.seed}")
+    check_checkpoint(args, out)
     if ds is None:
         ds = dataset_from_args(args)
     if ds.dim < 3 or ds.dim % 2 == 0:
@@ -54,19 +71,23 @@ def _cmd_discover(args: argparse.Namespace) -> int:
 
     from .._methods import get_method
     from ..lens import ground_truth_monitor
+    from ..runs import staged_directory
 
     method = get_method("lens")
     options = {param: getattr(args, flag) for flag, param in _LENS_OPTIONS.items()
                if getattr(args, flag) is not None}
+    options.update(_learning_rate(args, method))
     lens = method.make(None, random_state=args.seed, device=args.device,
                        progress=args.progress, **options)
     lens.fit(ds.X, monitor=ground_truth_monitor(ds))
 
     evaluation = method.evaluate(lens, ds)
     evaluation.metrics["dataset.source"] = source
-    path = lens.save(out, overwrite=args.overwrite, metrics=evaluation.metrics)
-    evaluation.save(path)
-    print_evaluation(path, evaluation)
+    # The estimator, metrics, evaluation and figures appear together or not at all.
+    with staged_directory(out, overwrite=args.overwrite) as stage:
+        lens.save(stage, metrics=evaluation.metrics)
+        evaluation.save(stage)
+    print_evaluation(out, evaluation)
     return 0
 
 
@@ -87,7 +108,10 @@ def add_parser(commands: Any) -> None:
     fit.add_argument("--steps", type=int, default=None,
                      help="optimisation steps (default: the SymmetryLens default)")
     fit.add_argument("--batch-size", type=int, default=None, help="samples per step")
-    fit.add_argument("--lr", type=float, default=None, help="model learning rate")
+    fit.add_argument("--lr", type=float, default=None,
+                     help="learning rate of the generator: with the warm start (default) the "
+                     "refinement's rate warm_model_lr (default 1e-3), with --init random "
+                     "model_lr (default 1e-2)")
     fit.add_argument("--warmup-steps", type=int, default=None,
                      help="density-estimator-only steps before the model moves "
                      "(default: the SymmetryLens default)")

@@ -20,8 +20,8 @@ _OUTPUT_CHOICES = ("invariant", "tangent", "same")
 _DISCOVER_METHODS = ("auto", "model", "density", "tangent")
 
 
-def _load(args: argparse.Namespace) -> tuple[Any, Any, str, Any]:
-    """Inputs X, targets Y (or None), a name for the run and the true generator (or None).
+def _load(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """Inputs X, targets Y (or None) and the true generator (or None).
 
     A file is read once (:func:`~symmetrykit.datasets.load_xy`): an ``.npz`` with ``X`` (and
     ``Y``), or a ``.npy``/``.csv`` of X with ``--targets FILE``. Any other name is a built-in
@@ -31,13 +31,13 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, str, Any]:
 
     if is_data_file(args.data):
         ds, y = datasets.load_xy(args.data, args.targets)
-        return ds.X, y, Path(args.data).stem, ds.generator
+        return ds.X, y, ds.generator
     if args.targets is not None:
         raise CLIError("--targets applies to data files, not to built-in data sets")
     ds = datasets.make_dataset(
         args.data, n_samples=args.n_samples, dim=args.dim, random_state=args.seed
     )
-    return ds.X, None, ds.name, ds.generator
+    return ds.X, None, ds.generator
 
 
 def _algebra(text: str | None, n_features: int) -> Any:
@@ -58,6 +58,15 @@ def _output_action(choice: str, algebra: Any) -> Any:
             raise CLIError("--output same needs a linear algebra; use tangent for affine ones")
         return algebra
     return None if choice == "invariant" else choice
+
+
+def _run_name(args: argparse.Namespace) -> str:
+    """The data's name for the default run directory, known without reading or generating."""
+    if is_data_file(args.data):
+        return Path(args.data).stem
+    from .. import datasets
+
+    return datasets.get_dataset_info(args.data).name
 
 
 def _save_discovery(run: Any, result: Any, truth: Any = None) -> dict[str, Any]:
@@ -91,8 +100,8 @@ def _save_discovery(run: Any, result: Any, truth: Any = None) -> dict[str, Any]:
     return metrics
 
 
-def _print_discovery(result: Any, metrics: dict[str, Any], run: Any) -> None:
-    print(f"wrote {run.path}")
+def _print_discovery(result: Any, metrics: dict[str, Any], path: Path) -> None:
+    print(f"wrote {path}")
     print(f"  {result.summary()}")
     if "similarity_to_true_generator" in metrics:
         print(
@@ -111,12 +120,13 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .. import liederiv
-    from ..runs import RunDirectory
+    from ..runs import RunDirectory, staged_directory
 
-    x, y, stem, truth = _load(args)
+    # Refuse an occupied or unwritable run directory before reading or generating data.
+    out = run_directory(args, Path("runs") / f"lie-discover-{slug(_run_name(args))}")
+    x, y, truth = _load(args)
     algebra = _algebra(args.algebra, x.shape[1])
     output = _output_action(args.output, algebra)
-    out = run_directory(args, Path("runs") / f"lie-discover-{slug(stem)}")
 
     method = args.method
     if method == "auto":
@@ -159,32 +169,35 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         "degree": args.degree,
         **{key: value for key, value in cut.items() if value is not None},
     }
-    run = RunDirectory.create(out, config, overwrite=args.overwrite)
-    metrics = _save_discovery(run, result, truth)
+    with staged_directory(out, overwrite=args.overwrite) as stage:
+        metrics = _save_discovery(RunDirectory.create(stage, config), result, truth)
     print(f"  source: {source}")
-    _print_discovery(result, metrics, run)
+    _print_discovery(result, metrics, out)
     return 0
 
 
 def _fit_and_save(args: argparse.Namespace, verb: str, make_estimator: Any, extra: dict) -> int:
     """Read the data once, fit ``make_estimator(algebra, output)``, save it and report."""
     from .. import datasets, liederiv
+    from ..runs import staged_directory
 
+    # Refuse an occupied or unwritable run directory before reading data or fitting.
+    out = run_directory(args, Path("runs") / f"lie-{verb}-{slug(Path(args.data).stem)}")
     ds, y = datasets.load_xy(args.data, args.targets)
     if y is None:
         raise CLIError(f"lie {verb} fits a model: give targets (Y in the .npz or --targets FILE)")
     x = ds.X
     algebra = _algebra(args.algebra, x.shape[1])
     estimator = make_estimator(algebra, _output_action(args.output, algebra))
-    out = run_directory(args, Path("runs") / f"lie-{verb}-{slug(Path(args.data).stem)}")
     estimator.fit(x, y if y.shape[1] > 1 else y[:, 0])
     evaluation = liederiv.evaluate(estimator, liederiv.RegressionData(x, y, name=ds.name))
     settings = {"command": f"lie {verb}", "data": args.data, "algebra": algebra.name,
                 "output": args.output, "degree": args.degree, **extra}
-    path = estimator.save(out, overwrite=args.overwrite,
-                          metrics={**evaluation.metrics, "settings": settings})
-    evaluation.save(path)
-    print_evaluation(path, evaluation)
+    # The model, metrics, evaluation and figures appear together or not at all.
+    with staged_directory(out, overwrite=args.overwrite) as stage:
+        estimator.save(stage, metrics={**evaluation.metrics, "settings": settings})
+        evaluation.save(stage)
+    print_evaluation(out, evaluation)
     return 0
 
 

@@ -27,7 +27,8 @@ PROGRESS_CHOICES = ("auto", "none", "text", "tqdm")
 
 DATA_HELP = "built-in data set (see 'symmetrykit data list') or a .npy/.npz/.csv file"
 SEED_HELP = "seed of the data and of the fit (default 0)"
-OVERWRITE_HELP = "replace the files of an existing run directory"
+OVERWRITE_HELP = ("replace an existing run directory; the old run stays intact until the new one "
+                  "is completely written")
 
 
 def add_run_options(

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ._common import CLIError, slug
+from ._common import CLIError, check_output, slug
 from ._options import add_group, add_run_options, add_verb
 
 __all__ = ["add_parser", "report", "summary_markdown"]
@@ -108,6 +108,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = sweeps.load_config(args.config)
     out = Path(args.out) if args.out else Path("sweeps") / re.sub(
         r"[^A-Za-z0-9_.\-]+", "_", config.name)
+    # A sweep directory is written in place (lock, rows, runs): it must accept new files. An
+    # occupied one is the library's to judge (a resume, or another sweep's).
+    check_output(out, write_inside=True)
 
     print(f"sweep {config.name}: {len(sweeps.plan_runs(config))} runs "
           f"({config.method}, {len(config.data)} data set(s), {len(config.seeds)} seed(s), "

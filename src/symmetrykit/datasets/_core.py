@@ -6,12 +6,14 @@ import contextlib
 import json
 import os
 import uuid
-import zipfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .._array_files import NpzArchive, file_signature, read_npy
 
 __all__ = ["SUPPORTED_SUFFIXES", "TARGET_KEYS", "SymmetryDataset", "load", "load_xy"]
 
@@ -272,19 +274,29 @@ def load(path: str | os.PathLike[str]) -> SymmetryDataset:
     * ``.npz``: a file written by :meth:`SymmetryDataset.save` (generator, transform, name,
       params and description are restored), or any archive with an array named ``X`` or with
       exactly one array.
-    * ``.csv``: comma-separated numbers, optionally with one header row of column names.
+    * ``.csv``: comma-separated numbers, one sample per line; blank lines and lines starting
+      with ``#`` are skipped. The first line is a header of column names, and dropped, when
+      none of its fields is a number (``x0,x1,x2``); a line of numbers only is always data.
+      So a header must name its columns or be commented out with ``#``: a first line of
+      numbered names such as ``1,2,3,4,5`` cannot be told from a sample. It is read as data,
+      with a ``UserWarning`` when it looks like a numbered header (strictly increasing
+      integers above rows that are not). Every line must have as many fields as the first.
 
-    Pickled objects are never loaded. The returned ``X`` is float64 and C-contiguous; ``name`` is
-    the file stem unless the file stores one.
+    Pickled objects are never loaded. Sizes are checked before memory is allocated: a ``.npy``
+    header (also inside an ``.npz``) whose shape claims more bytes than the file holds, or than
+    the memory available, is refused. The returned ``X`` is float64 and C-contiguous; ``name``
+    is the file stem unless the file stores one.
 
     Raises
     ------
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        For an unknown suffix, an unreadable or corrupt file, object/pickled arrays, data that
-        are not 2-D, non-numeric, NaN or infinite, fewer than 2 samples or ``dim < 2``, or a
-        stored generator/transform that does not match the data. The message names the path.
+        One line naming the path: an unknown suffix; an empty, truncated or corrupt file; a
+        header whose shape does not match the file's size; object/pickled arrays; a CSV with
+        ragged rows, a non-numeric value, a mixed header or only a header; data that are not
+        2-D, non-numeric, complex, NaN or infinite, fewer than 2 samples or ``dim < 2``; or a
+        stored generator/transform that does not match the data.
     """
     path = Path(path)
     if not path.exists():
@@ -377,59 +389,23 @@ def _read_targets(path: Path) -> np.ndarray:
     raise ValueError(f"{path}: targets must be a .npy or .csv file, not {suffix or '(none)'!r}")
 
 
-def _pickle_error(path: Path, what: str) -> ValueError:
-    return ValueError(
-        f"{path}: {what} holds Python objects (a pickle); refusing to load it for safety. "
-        "Save plain numeric arrays instead"
-    )
-
-
 def _read_npy(path: Path) -> np.ndarray:
-    try:
-        with open(path, "rb") as handle:
-            return np.load(handle, allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise _pickle_error(path, "the array") from None
-        raise ValueError(f"{path}: not a readable .npy file ({exc})") from exc
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"{path}: not a readable .npy file ({exc})") from exc
-
-
-def _npz_member(archive: Any, key: str, path: Path) -> np.ndarray:
-    try:
-        return archive[key]
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise _pickle_error(path, f"array {key!r}") from None
-        raise ValueError(f"{path}: array {key!r} is unreadable ({exc})") from exc
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: array {key!r} is unreadable ({exc})") from exc
+    # Sizes checked before allocation, objects refused from the header (never unpickled).
+    return read_npy(path)
 
 
 def _load_npz(
     path: Path, target_keys: tuple[str, ...] = ()
 ) -> tuple[SymmetryDataset, np.ndarray | None]:
     """The data set in an archive, and its first array named in ``target_keys`` (or None)."""
-    # Opening the file ourselves guarantees it is closed even when numpy fails half-way through
-    # (np.load(path) leaks the handle on a corrupt zip).
     try:
-        handle = open(path, "rb")
+        signature = file_signature(path)
     except OSError as exc:
         raise ValueError(f"{path}: cannot be opened ({exc})") from exc
-    with handle:
-        try:
-            archive = np.load(handle, allow_pickle=False)
-        except ValueError as exc:
-            if "pickle" in str(exc).lower():
-                raise _pickle_error(path, "the file") from None
-            raise ValueError(f"{path}: not a readable .npz archive ({exc})") from exc
-        except (OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{path}: not a readable .npz archive ({exc})") from exc
-        if not isinstance(archive, np.lib.npyio.NpzFile):  # an .npy saved under a .npz name
-            return SymmetryDataset(X=_check_matrix(archive, str(path)), name=path.stem), None
-        with archive:
-            x, extras, metadata, targets = _read_npz_members(archive, path, target_keys)
+    if signature == "npy":  # an .npy saved under a .npz name
+        return SymmetryDataset(X=_check_matrix(read_npy(path), str(path)), name=path.stem), None
+    with NpzArchive(path) as archive:
+        x, extras, metadata, targets = _read_npz_members(archive, path, target_keys)
     if metadata is None:
         return SymmetryDataset(X=x, name=path.stem, **extras), targets
     try:
@@ -445,18 +421,19 @@ def _load_npz(
 
 
 def _read_npz_members(
-    archive: Any, path: Path, target_keys: tuple[str, ...] = ()
+    archive: NpzArchive, path: Path, target_keys: tuple[str, ...] = ()
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, Any] | None, np.ndarray | None]:
     """The data, the stored generator/transform, the parsed metadata and the targets (or None).
 
     The targets are the first array named in ``target_keys``; they are never taken for the data.
+    Only the arrays used are read.
     """
-    present = [key for key in target_keys if key in archive.files]
-    targets = _npz_member(archive, present[0], path) if present else None
-    keys = [key for key in archive.files if key not in target_keys]
+    present = [key for key in target_keys if key in archive]
+    targets = archive.read(present[0]) if present else None
+    keys = [key for key in archive.names if key not in target_keys]
     metadata = None
     if "metadata" in keys:
-        metadata = _parse_metadata(_npz_member(archive, "metadata", path), path)
+        metadata = _parse_metadata(archive.read("metadata"), path)
         if metadata is not None:
             keys.remove("metadata")
     if "X" in keys:
@@ -469,11 +446,11 @@ def _read_npz_members(
             f"{path}: cannot tell which array holds the data; name it 'X' or store exactly "
             f"one array (found: {found})"
         )
-    x = _check_matrix(_npz_member(archive, key, path), str(path))
+    x = _check_matrix(archive.read(key), str(path))
     extras = {}
     for what in ("generator", "transform"):
         if what in keys:
-            matrix = _npz_member(archive, what, path)
+            matrix = archive.read(what)
             extras[what] = _check_square(matrix, x.shape[1], what, str(path))
     return x, extras, metadata, targets
 
@@ -504,27 +481,57 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _numbered_rows(rows: np.ndarray) -> np.ndarray:
+    """Which rows are strictly increasing integers, the look of numbered column names."""
+    whole = np.all(rows == np.round(rows), axis=1)
+    return whole & np.all(np.diff(rows, axis=1) > 0, axis=1)
+
+
 def _read_csv(path: Path) -> np.ndarray:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not a readable UTF-8 text file ({exc})") from exc
-    # Blank lines (e.g. a trailing newline) carry no data; remember line numbers for messages.
-    lines = [(i, line) for i, line in enumerate(text.splitlines()) if line.strip()]
+    # Blank and '#' lines carry no data; keep 1-based line numbers for the messages.
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1)
+             if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
-        raise ValueError(f"{path}: the file contains no data")
+        what = "it is empty" if not text.strip() else "only blank or '#' comment lines"
+        raise ValueError(f"{path}: the file contains no data ({what})")
     first = [field.strip() for field in lines[0][1].split(",")]
-    if not any(_is_number(f) for f in first):
-        lines = lines[1:]  # a header of column names
+    numeric = [_is_number(f) for f in first]
+    header = None
+    if not any(numeric):
+        header, lines = lines[0], lines[1:]  # a header of column names
         if not lines:
             raise ValueError(f"{path}: the file has a header row but no data rows")
-    rows = [line for _, line in lines]
+    elif not all(numeric):
+        bad = first[numeric.index(False)]
+        raise ValueError(f"{path}: line {lines[0][0]} mixes numbers and names ({bad!r}); a "
+                         "header must name every column (or start with '#'), a data row must "
+                         "hold numbers only")
+    reference = header or lines[0]
+    width = reference[1].count(",") + 1
+    for number, line in lines:
+        if line.count(",") + 1 != width:
+            raise ValueError(f"{path}: ragged rows: line {number} has {line.count(',') + 1} "
+                             f"comma-separated fields, line {reference[0]} has {width}")
     try:
         # loadtxt reads a list of lines; ndmin=2 keeps a single column 2-D so the dim check fires.
-        data = np.loadtxt(rows, delimiter=",", dtype=np.float64, ndmin=2)
+        data = np.loadtxt([line for _, line in lines], delimiter=",", dtype=np.float64, ndmin=2)
     except ValueError as exc:
-        raise ValueError(
-            f"{path}: could not parse as comma-separated numbers (non-numeric value or ragged "
-            f"rows; row numbers count data rows from 0): {exc}"
-        ) from exc
+        for number, line in lines:
+            for column, field in enumerate(line.split(","), 1):
+                if not _is_number(field.strip()):
+                    raise ValueError(f"{path}: line {number}, field {column}: "
+                                     f"{field.strip()!r} is non-numeric") from None
+        raise ValueError(f"{path}: could not parse as comma-separated numbers ({exc})") from None
+    # (Non-finite data are refused next with their own message; no warning before that.)
+    judged = data.shape[1] >= 2 and data.shape[0] >= 2 and np.isfinite(data).all()
+    numbered = _numbered_rows(data) if judged else None
+    if header is None and numbered is not None and numbered[0] and not numbered[1:].all():
+        warnings.warn(f"{path}: the first line ({lines[0][1].strip()!r}) looks like numbered "
+                      "column names but, being all numbers, was read as a data row; if it is a "
+                      "header, name the columns (e.g. x1,x2,...) or start it with '#'",
+                      UserWarning, stacklevel=4)
     return data

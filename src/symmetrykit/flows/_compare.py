@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._pde_data import _is_pde_dataset, pde_points, pde_reference_fields
+from ._pde_data import _grid_samples, _is_pde_dataset, pde_points, pde_reference_fields
 from ._regularizers import field_similarity
 
 __all__ = ["FlowComparison", "compare"]
@@ -129,7 +129,7 @@ def compare(
         raise ValueError(f"fraction must be in (0, 1], got {fraction}")
     rng = np.random.default_rng(random_state)
     is_pde = _is_pde_dataset(data)
-    grids = pde_points(data) if is_pde else np.asarray(data, dtype=np.float64)
+    grids = pde_points(data) if is_pde else _grid_samples(data, "compare")
     if grids.ndim < 3 or grids.shape[-1] != flow.field_.dim:
         raise ValueError(f"data must have points of dimension {flow.field_.dim}")
     points = _sample_points(grids, fraction, rng)

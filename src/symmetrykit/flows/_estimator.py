@@ -21,12 +21,25 @@ import numpy as np
 import torch
 
 from .._estimator import SymmetryEstimator
+from .._validation import (
+    CHECKPOINT,
+    DEVICE,
+    POSITIVE,
+    PROGRESS,
+    RANDOM_STATE,
+    Boolean,
+    Integer,
+    Options,
+    Real,
+    Sequence_,
+    Whatever,
+)
 from ._canonical import field_jacobians, smoothest_basis
 from ._fields import GeneratorField, build_field, flow
 from ._io import read_legacy_flow
-from ._pde_data import PDEValidity, _is_pde_dataset, _PeriodicRaw, pde_points
+from ._pde_data import PDEValidity, _grid_samples, _is_pde_dataset, _PeriodicRaw, pde_points
 from ._regularizers import lipschitz_penalty, orthogonality_penalty, sobolev_penalty
-from ._training import checkpoint_params, new_history, train_field
+from ._training import LOSS_FIX, checkpoint_params, field_scale, new_history, train_field
 
 __all__ = ["GeneratorFlow"]
 
@@ -38,6 +51,11 @@ _GAP_SAMPLES = 4
 _GAP_PATCHES = 16
 # Default symmetry margin (nats) of the floored log-residual validity of PDE data.
 _DEFAULT_PDE_MARGIN = 3.0
+
+
+def _is_patch_shape(value: Any) -> bool:
+    return (isinstance(value, (tuple, list)) and len(value) == 2
+            and all(Integer(3).accepts(v) for v in value))
 
 
 class GeneratorFlow(SymmetryEstimator):
@@ -204,6 +222,36 @@ class GeneratorFlow(SymmetryEstimator):
                     "patch_shape": (32, 32), "orthogonalization": "gram_schmidt",
                     "basis": "smoothest"},
     }
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_generators": [Integer(1)],
+        "hidden": [Sequence_(Integer(1), min_length=1)],
+        "n_steps": [Integer(1)],
+        "s_range": [POSITIVE],
+        "lr": [POSITIVE],
+        "lr_decay_at": [Real(0, 1, closed="right"), None],
+        "n_iterations": [Integer(1)],
+        "batch_size": [Integer(1)],
+        "patch_shape": [Whatever(_is_patch_shape, "two integers >= 3"), None],
+        "orthogonality_weight": [Real(0)],
+        "lipschitz_weight": [Real(0)],
+        "sobolev_weight": [Real(0)],
+        "lipschitz_tau": [POSITIVE],
+        "sobolev_start": [Real(0, 1, closed="both")],
+        "orthogonalization": [Options(("gram_schmidt", "penalty"))],
+        "linear_skip": [Boolean()],
+        "skip_gain": [POSITIVE],
+        "adam_beta2": [Real(0, 1, closed="neither")],
+        "basis": [Options(("smoothest", "learned"))],
+        "symmetry_margin": [POSITIVE, None],
+        "periodic_mode": [Options(("fourier", "blend"))],
+        "residual_method": [Options(("chain", "weno"))],
+        "validity": [Whatever(callable, "a callable points -> (B,) scores"), None],
+        "random_state": RANDOM_STATE,
+        "device": DEVICE,
+        "progress": PROGRESS,
+        "checkpoint": CHECKPOINT,
+        "checkpoint_every": [Integer(1)],
+    }
 
     def __init__(
         self,
@@ -238,51 +286,6 @@ class GeneratorFlow(SymmetryEstimator):
     ) -> None:
         self._store_params(locals())
 
-    # ------------------------------------------------------------------ checks
-    def _check_params(self) -> None:
-        def positive_int(name):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-        for name in ("n_generators", "n_steps", "n_iterations", "batch_size",
-                     "checkpoint_every"):
-            positive_int(name)
-        for name in ("s_range", "lr", "lipschitz_tau", "skip_gain"):
-            if not float(getattr(self, name)) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        for name in ("orthogonality_weight", "lipschitz_weight", "sobolev_weight"):
-            if not float(getattr(self, name)) >= 0:
-                raise ValueError(f"{name} must be non-negative, got {getattr(self, name)!r}")
-        if not 0 < float(self.adam_beta2) < 1:
-            raise ValueError(f"adam_beta2 must be in (0, 1), got {self.adam_beta2!r}")
-        if self.lr_decay_at is not None and not 0 < float(self.lr_decay_at) <= 1:
-            raise ValueError(f"lr_decay_at must be in (0, 1] or None, got {self.lr_decay_at!r}")
-        if not 0 <= float(self.sobolev_start) <= 1:
-            raise ValueError(f"sobolev_start must be in [0, 1], got {self.sobolev_start!r}")
-        if self.basis not in ("smoothest", "learned"):
-            raise ValueError(f"basis must be 'smoothest' or 'learned', got {self.basis!r}")
-        if self.symmetry_margin is not None and not float(self.symmetry_margin) > 0:
-            raise ValueError(
-                f"symmetry_margin must be positive or None, got {self.symmetry_margin!r}")
-        if self.periodic_mode not in ("fourier", "blend"):
-            raise ValueError(
-                f"periodic_mode must be 'fourier' or 'blend', got {self.periodic_mode!r}"
-            )
-        if self.orthogonalization not in ("gram_schmidt", "penalty"):
-            raise ValueError("orthogonalization must be 'gram_schmidt' or 'penalty', "
-                             f"got {self.orthogonalization!r}")
-        if self.residual_method not in ("chain", "weno"):
-            raise ValueError(
-                f"residual_method must be 'chain' or 'weno', got {self.residual_method!r}"
-            )
-        if self.validity is not None and not callable(self.validity):
-            raise ValueError("validity must be a callable points -> (B,) scores or None")
-        if self.patch_shape is not None:
-            shape = tuple(self.patch_shape)
-            if len(shape) != 2 or min(shape) < 3:
-                raise ValueError(f"patch_shape must be two ints >= 3 or None, got {shape}")
-
     # ------------------------------------------------------------------ data
     def _prepare(self, data):
         """Training samples ``(B_all, *grid, D)`` and the data-specific settings."""
@@ -297,15 +300,7 @@ class GeneratorFlow(SymmetryEstimator):
             if patch is not None and (patch[0] > nt or patch[1] > nx):
                 raise ValueError(f"patch_shape {patch} exceeds the grid ({nt}, {nx})")
             return samples, validity, True, patch, float(data.x[1] - data.x[0])
-        if isinstance(data, torch.Tensor):
-            data = data.detach().cpu().numpy()
-        samples = np.asarray(data, dtype=np.float64)
-        if samples.ndim < 3:
-            raise ValueError(
-                f"data must be a PDEDataset or an array (n_samples, *grid, D), got {samples.shape}"
-            )
-        if not np.all(np.isfinite(samples)):
-            raise ValueError("data contains NaN or inf values")
+        samples = _grid_samples(data, self._name())
         if self.validity is None:
             raise ValueError("validity must be given for data that is not a PDEDataset")
         return samples, self.validity, False, None, None
@@ -346,7 +341,7 @@ class GeneratorFlow(SymmetryEstimator):
         -------
         self
         """
-        self._check_params()
+        self._validate_params()
         with self._fit_clock():
             self._fit(data)
         return self
@@ -376,12 +371,18 @@ class GeneratorFlow(SymmetryEstimator):
         history = new_history(("loss", "validity", "orthogonality", "lipschitz", "sobolev"),
                               self.n_iterations, k)
 
+        # The losses normalise the fields, so an exploding network shows first in the raw
+        # heads' scale (float32 squares overflow and the normalisation divides by inf).
+        scale_guard = self._loss_guard(fix=LOSS_FIX)
+
         def step(iteration: int):
             batch, full = self._draw_batch(samples, patch, rng)
             terms = self._loss_terms(raw, batch, validity, rng, grid_ndim, periodic,
                                      patch, full, dx_phys,
                                      with_sobolev=periodic and iteration >= sobolev_from
-                                     and self.sobolev_weight > 0)
+                                     and self.sobolev_weight > 0,
+                                     check_fields=lambda values: scale_guard(
+                                         field_scale(values), iteration, "fields' scale"))
             loss = (terms["validity"].mean()
                     + self.orthogonality_weight * terms["orthogonality"].mean()
                     + self.lipschitz_weight * terms["lipschitz"].mean()
@@ -467,11 +468,13 @@ class GeneratorFlow(SymmetryEstimator):
         return checkpoint_params(self)
 
     def _loss_terms(self, raw, batch, validity, rng, grid_ndim, periodic, patch, full,
-                    dx_phys, with_sobolev):
+                    dx_phys, with_sobolev, check_fields=None):
         k = self.n_generators
         dim = batch.shape[-1]
         flat = batch.reshape(-1, dim)
         values = raw(flat)  # (K, M, D)
+        if check_fields is not None:
+            check_fields(values)
         amplitude = float(self.s_range) * torch.rand((), generator=rng)
         signs = torch.randint(2, (k,), generator=rng) * 2 - 1
         s = (amplitude * signs).to(batch)[:, None]

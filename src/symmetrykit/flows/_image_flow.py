@@ -24,6 +24,19 @@ import numpy as np
 import torch
 
 from .._estimator import SymmetryEstimator
+from .._validation import (
+    CHECKPOINT,
+    DEVICE,
+    POSITIVE,
+    PROGRESS,
+    RANDOM_STATE,
+    Boolean,
+    Integer,
+    Options,
+    Real,
+    Sequence_,
+    Whatever,
+)
 from ._canonical import field_jacobians, smoothest_basis
 from ._fields import GeneratorField, build_field, flow
 from ._images import (
@@ -36,7 +49,7 @@ from ._images import (
     warp_images,
 )
 from ._regularizers import FieldSimilarity, lipschitz_penalty, orthogonality_penalty
-from ._training import checkpoint_params, new_history, train_field
+from ._training import LOSS_FIX, checkpoint_params, field_scale, new_history, train_field
 
 __all__ = ["ImageData", "ImageGeneratorFlow", "ImageGenerators", "fit_image_generators",
            "mnist_data"]
@@ -215,6 +228,33 @@ class ImageGeneratorFlow(SymmetryEstimator):
                   "pixel_weights": "sensitivity", "classifier_epochs": 8,
                   "sensitivity_images": 32, "sensitivity_centres": 128},
     }
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "validity": [Whatever(callable, "a callable (original, transformed) -> scores"), None],
+        "n_generators": [Integer(1)],
+        "hidden": [Sequence_(Integer(1), min_length=1)],
+        "n_iterations": [Integer(1)],
+        "batch_size": [Integer(1)],
+        "s_range": [POSITIVE],
+        "lr": [POSITIVE],
+        "n_steps": [Integer(1)],
+        "orthogonality_weight": [Real(0)],
+        "lipschitz_weight": [Real(0)],
+        "lipschitz_tau": [POSITIVE],
+        "pixel_weights": [Options(("sensitivity", "uniform"))],
+        "max_seconds": [POSITIVE, None],
+        "linear_skip": [Boolean()],
+        "skip_gain": [POSITIVE],
+        "adam_beta2": [Real(0, 1, closed="neither")],
+        "basis": [Options(("smoothest", "learned"))],
+        "classifier_epochs": [Integer(1)],
+        "sensitivity_images": [Integer(1)],
+        "sensitivity_centres": [Integer(1)],
+        "random_state": RANDOM_STATE,
+        "device": DEVICE,
+        "progress": PROGRESS,
+        "checkpoint": CHECKPOINT,
+        "checkpoint_every": [Integer(1)],
+    }
 
     def __init__(
         self,
@@ -247,28 +287,6 @@ class ImageGeneratorFlow(SymmetryEstimator):
         self._store_params(locals())
 
     # ------------------------------------------------------------------ checks
-    def _check_params(self) -> None:
-        for name in ("n_generators", "n_iterations", "batch_size", "n_steps",
-                     "checkpoint_every", "classifier_epochs", "sensitivity_images",
-                     "sensitivity_centres"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        for name in ("s_range", "lr", "lipschitz_tau"):
-            if not float(getattr(self, name)) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        if self.max_seconds is not None and not float(self.max_seconds) > 0:
-            raise ValueError(f"max_seconds must be positive or None, got {self.max_seconds!r}")
-        if not 0 < float(self.adam_beta2) < 1:
-            raise ValueError(f"adam_beta2 must be in (0, 1), got {self.adam_beta2!r}")
-        if self.validity is not None and not callable(self.validity):
-            raise ValueError("validity must be a callable (original, transformed) -> scores")
-        if self.basis not in ("smoothest", "learned"):
-            raise ValueError(f"basis must be 'smoothest' or 'learned', got {self.basis!r}")
-        if self.pixel_weights not in ("sensitivity", "uniform"):
-            raise ValueError("pixel_weights must be 'sensitivity' or 'uniform', "
-                             f"got {self.pixel_weights!r}")
-
     def _checkpoint_params(self) -> dict[str, Any]:
         return checkpoint_params(self)
 
@@ -290,11 +308,13 @@ class ImageGeneratorFlow(SymmetryEstimator):
         -------
         self
         """
-        self._check_params()
+        self._validate_params()
         if isinstance(X, ImageData):
             X, y = X.images, X.labels
         images = pixel_tensor(X)
         _check_images(images)
+        if not bool(torch.isfinite(images).all()):
+            raise ValueError(f"{self._name()}: the images contain NaN or inf values")
         with self._fit_clock() as extra:
             started = time.perf_counter()
             validity, classifier = self._validity(images, y)
@@ -356,12 +376,16 @@ class ImageGeneratorFlow(SymmetryEstimator):
         history = new_history(("loss", "validity", "orthogonality", "lipschitz"),
                               int(self.n_iterations), k)
 
+        # The loss normalises the fields: an exploding network shows in their raw scale first.
+        scale_guard = self._loss_guard(fix=LOSS_FIX)
+
         def step(iteration: int):
             index = torch.randint(0, images.shape[0], (int(self.batch_size),),
                                   generator=rng)
             batch = images[index.to(images.device)]
             s = (2 * torch.rand((), generator=rng) - 1) * float(self.s_range)
             raw = model.raw(grid)
+            scale_guard(field_scale(raw), iteration, "fields' scale")
             # Weighted norms over the reference grid, reused along the flow, not detached.
             scales = torch.sqrt((weights * (raw**2).sum(-1)).sum(-1) / weights.sum())
             unit = raw / scales[:, None, None]

@@ -12,7 +12,10 @@ two files instead, which :func:`read_legacy_flow` still reads (``symmetrykit.loa
     ``flow.npz``.
 ``flow.npz``
     The field's ``state_dict`` (``field.<name>``), the fitted float or bool arrays
-    (``fitted.<name>``) and the history (``history.<name>``), read with ``allow_pickle=False``.
+    (``fitted.<name>``) and the history (``history.<name>``). Read as untrusted input: sizes
+    bounded before allocation, no pickle, weights checked against the rebuilt field, complex
+    or non-finite values refused (except in the history and the validity gaps and roughness,
+    which a real fit can leave infinite).
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ import hashlib
 import io
 import json
 import os
-import zipfile
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
+from .._array_files import read_npz
+from .._checkpoint import load_module_state
+from .._persistence import check_saved_array
 from ._fields import build_field
 
 __all__ = ["read_legacy_flow"]
@@ -36,6 +41,10 @@ FLOW_FORMAT = "symmetrykit.GeneratorFlow"
 FLOW_FORMAT_VERSION = 1
 META_FILE = "flow.json"
 ARRAYS_FILE = "flow.npz"
+_ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*_$")
+# Fitted arrays that a real fit can leave non-finite (an infinite validity gap, the roughness
+# of a vanishing field); every other saved float must be finite.
+_MAY_BE_NONFINITE = frozenset({"fitted.validity_gap_", "fitted.roughness_"})
 
 
 def _read_meta(directory: Path) -> dict[str, Any]:
@@ -68,14 +77,20 @@ def _read_arrays(directory: Path, meta: dict[str, Any]) -> dict[str, np.ndarray]
     if hashlib.sha256(payload).hexdigest() != meta["arrays_sha256"]:
         raise ValueError(f"{file} is corrupt or does not belong to {META_FILE} "
                          "(checksum mismatch)")
-    try:
-        with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise ValueError(f"cannot read {file}: {exc}") from exc
-    missing = sorted(set(meta.get("arrays", [])) - set(arrays))
+    # Sizes bounded before allocation, object arrays refused from their header.
+    arrays = read_npz(io.BytesIO(payload), name=str(file))
+    listed = meta.get("arrays", [])
+    if not isinstance(listed, list) or not all(isinstance(name, str) for name in listed):
+        raise ValueError(f"{directory / META_FILE} is corrupt: 'arrays' must be a list of names")
+    missing = sorted(set(listed) - set(arrays))
     if missing or "fitted.scales_" not in arrays:
         raise ValueError(f"{file} is corrupt: missing arrays {missing or ['fitted.scales_']}")
+    for name, array in arrays.items():
+        if name.startswith("fitted.") and not _ATTRIBUTE.match(name.removeprefix("fitted.")):
+            raise ValueError(f"{file} is corrupt: {name!r} names no fitted attribute")
+        # Histories and these judgements may legitimately be NaN or inf (a diverging flow).
+        check_saved_array(file, name, array,
+                          allow_nonfinite=name.startswith("history.") or name in _MAY_BE_NONFINITE)
     return arrays
 
 
@@ -106,13 +121,14 @@ def read_legacy_flow(cls: type, directory: str | os.PathLike[str]) -> Any:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"cannot rebuild the GeneratorFlow from {directory}: {exc}") from exc
 
-    field = build_field(meta["field_config"])
-    state = {name.removeprefix("field."): torch.as_tensor(array)
-             for name, array in arrays.items() if name.startswith("field.")}
     try:
-        field.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise ValueError(f"saved field weights do not match its configuration: {exc}") from exc
+        field = build_field(meta["field_config"])
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"{directory / META_FILE}: cannot rebuild the field from "
+                         f"'field_config' ({' '.join(str(exc).split())})") from None
+    state = {name.removeprefix("field."): array
+             for name, array in arrays.items() if name.startswith("field.")}
+    load_module_state(field, state, f"{directory / ARRAYS_FILE}: the saved field weights")
     scales = np.asarray(arrays["fitted.scales_"], dtype=np.float64)
     if scales.shape != (field.n_generators,):
         raise ValueError(f"{directory / ARRAYS_FILE} is corrupt: scales has shape {scales.shape}, "
@@ -128,7 +144,14 @@ def read_legacy_flow(cls: type, directory: str | os.PathLike[str]) -> Any:
     flow.history_ = {name.removeprefix("history."): array
                      for name, array in arrays.items() if name.startswith("history.")}
     fit_time = meta.get("fit_time")
+    if fit_time is not None and (isinstance(fit_time, bool)
+                                 or not isinstance(fit_time, (int, float))):
+        raise ValueError(f"{directory / META_FILE} is corrupt: 'fit_time' must be a number")
     flow.fit_time_ = {"wall_s": float("nan") if fit_time is None else float(fit_time),
                       "cpu_s": float("nan")}
-    flow._after_load()
+    try:
+        flow._after_load()
+    except (AttributeError, KeyError, TypeError, IndexError, ValueError) as exc:
+        raise ValueError(f"{directory}: the saved flow is inconsistent "
+                         f"({' '.join(str(exc).split())})") from None
     return flow

@@ -2,6 +2,7 @@
 
 * :func:`pde_points` / :func:`pde_reference_fields`: a :class:`~symmetrykit.datasets.PDEDataset`
   and its true symmetries in the coordinates ``(x_n, t_n, u_n)`` the fields are learned in;
+  :func:`_grid_samples`: generic samples ``(n, *grid, D)``, checked like any data;
 * :class:`PDEValidity`: the floored log residual of the governing equation (Ko, Kim & Lee 2024,
   §5.2), the validity :class:`GeneratorFlow` uses on PDE data unless given another;
 * :class:`_PeriodicRaw`: the raw network fields made periodic in ``x_n`` by blending.
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._validation import as_samples
 from ._fields import GeneratorField
 from ._pde_validity import PDEResidual, capped_abs
 
@@ -25,6 +27,23 @@ _BLEND_WIDTH = 0.2
 
 def _is_pde_dataset(data: Any) -> bool:
     return all(hasattr(data, name) for name in ("u", "x", "t", "params", "symmetries"))
+
+
+def _grid_samples(data: Any, owner: str) -> np.ndarray:
+    """Generic data as a float64 array ``(n_samples, *grid, D)``, every point checked.
+
+    The points (all axes but the last flattened) go through
+    :func:`~symmetrykit._validation.as_samples`: complex data is refused, never cut to its real
+    part, and so are non-numeric data, NaN/inf and a scale float32 training cannot carry.
+    """
+    if isinstance(data, torch.Tensor):
+        data = data.detach().cpu().numpy()
+    raw = np.asarray(data)
+    if raw.ndim < 3:
+        raise ValueError(
+            f"data must be a PDEDataset or an array (n_samples, *grid, D), got {raw.shape}")
+    points = as_samples(raw.reshape(-1, raw.shape[-1]), name="data", owner=owner)
+    return points.reshape(raw.shape)
 
 
 def pde_points(data, u: np.ndarray | None = None) -> np.ndarray:

@@ -4,8 +4,9 @@ Both estimators train a :class:`~symmetrykit.flows.GeneratorField` with Adam on 
 estimator-specific ``step(iteration)`` computes (validity of the flowed samples plus the
 regularisers). Everything around that step is written once here: resuming from and writing
 atomic checkpoints (field, optimiser, random-number generator and history), the learning-rate
-drop, the optional wall-clock budget, the finite-loss guard, the per-iteration history and the
-progress meter.
+drop, the optional wall-clock budget, the divergence guard (a non-finite or exploding loss stops
+the fit naming the iteration; the estimators add a guard on the fields' raw scale, see
+:func:`field_scale`), the per-iteration history and the progress meter.
 """
 
 from __future__ import annotations
@@ -17,10 +18,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._checkpoint import flatten_module, flatten_optimizer, restore_module, restore_optimizer
+from .._checkpoint import (
+    flatten_module,
+    flatten_optimizer,
+    restore_module,
+    restore_optimizer,
+    restore_rng,
+)
 from ..runs import to_jsonable
 
-__all__ = ["checkpoint_params", "new_history", "train_field"]
+__all__ = ["LOSS_FIX", "checkpoint_params", "field_scale", "new_history", "train_field"]
+
+# What to do when a flow's loss or field scale diverges: an Adam step far too large for the
+# network is by far the commonest cause.
+LOSS_FIX = "lower the learning rate (lr), e.g. to 1e-3"
 
 # A step returns the loss to minimise and the per-iteration values to log: a scalar tensor per
 # 1-D history entry (its mean is logged) and a (K,) tensor per 2-D entry.
@@ -58,15 +69,39 @@ def checkpoint_params(estimator: Any) -> dict[str, Any]:
 
 def _restore(saved: Any, field: torch.nn.Module, optimizer: torch.optim.Optimizer,
              rng: torch.Generator, history: dict[str, np.ndarray], device: Any) -> int:
-    """Load a checkpoint into the freshly built objects; returns the next iteration."""
+    """Load a checkpoint into the freshly built objects; returns the next iteration.
+
+    The step range was checked by :meth:`Checkpoint.load`; every array is checked against
+    what this fit built, an edited or damaged one is one ``ValueError`` line naming the file.
+    """
     arrays, meta = saved
+    first = int(meta["next_iteration"])
+    source = getattr(arrays, "source", "the checkpoint")
+    for name, values in history.items():
+        expected = (first, *values.shape[1:])
+        saved_values = np.asarray(arrays[f"history.{name}"])
+        if saved_values.shape != expected or saved_values.dtype.kind not in "biuf":
+            raise ValueError(f"{source}: history.{name} has shape {saved_values.shape} and "
+                             f"dtype {saved_values.dtype}, expected real numbers of shape "
+                             f"{expected}; the checkpoint was edited or damaged, delete it")
     restore_module("field", field, arrays)
     restore_optimizer("optimizer", optimizer, arrays, device)
-    rng.set_state(torch.as_tensor(arrays["rng"], dtype=torch.uint8))
-    first = int(meta["next_iteration"])
+    restore_rng("rng", rng, arrays)
     for name, values in history.items():
         values[:first] = arrays[f"history.{name}"]
     return first
+
+
+def field_scale(values: torch.Tensor) -> float:
+    """The largest RMS norm of the raw fields ``values (K, N, D)`` over their points.
+
+    Computed in float64, so a field that float32 squares would overflow still reads as a large
+    finite number (and an overflowed one as ``inf``): the quantity a divergence guard watches,
+    because the training losses normalise the fields and stay unremarkable while their raw
+    scale explodes.
+    """
+    with torch.no_grad():
+        return float(values.detach().double().pow(2).sum(-1).mean(-1).sqrt().max())
 
 
 def train_field(
@@ -90,7 +125,7 @@ def train_field(
     estimator
         The :class:`~symmetrykit._estimator.SymmetryEstimator` being fitted; supplies
         ``n_iterations``, ``lr``, ``checkpoint_every``, the checkpoint store (on ``data``), the
-        progress meter and the finite-loss guard.
+        progress meter and the loss guard.
     step
         ``iteration -> (loss, logged values)``; the loss is back-propagated here.
     field, optimizer, rng
@@ -109,9 +144,12 @@ def train_field(
     store = estimator._checkpoint_store(data)
     first = 0
     if store is not None:
-        saved = store.load()
+        # A checkpoint is written between iterations, never after the last one: an edited
+        # next_iteration outside 1..n_iterations - 1 is refused, not taken for a finished fit.
+        saved = store.load(bounds={"next_iteration": (1, n_iterations - 1)})
         if saved is not None:
             first = _restore(saved, field, optimizer, rng, history, device)
+    guard = estimator._loss_guard(fix=LOSS_FIX)
 
     def save(next_iteration: int) -> None:
         arrays = {"rng": rng.get_state().numpy()}
@@ -132,7 +170,7 @@ def train_field(
                 for group in optimizer.param_groups:
                     group["lr"] = 0.1 * float(estimator.lr)
             loss, logged = step(iteration)
-            value = estimator._check_finite_loss(loss, iteration)
+            value = guard(loss, iteration)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -8,6 +8,7 @@ flattened into the arrays of the shared atomic :class:`symmetrykit._checkpoint.C
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -20,9 +21,40 @@ from .._checkpoint import (
     restore_history,
     restore_module,
     restore_optimizer,
+    restore_rng,
 )
 
-__all__ = ["pack_current", "pack_finished", "unpack_current", "unpack_finished"]
+__all__ = ["check_meta", "pack_current", "pack_finished", "unpack_current", "unpack_finished"]
+
+
+def _edited(source: Any, what: str) -> ValueError:
+    return ValueError(f"{source}: {what}; the file was edited or damaged (delete it to start "
+                      "afresh)")
+
+
+def check_meta(meta: Any, padding: int) -> None:
+    """Check the metadata fields that the counters' bounds do not cover: the padding of the fit
+    and one finite final loss per finished restart."""
+    source = getattr(meta, "source", "the checkpoint")
+    if meta["padding"] != padding or isinstance(meta["padding"], bool):
+        raise _edited(source, f"the checkpoint's padding is {meta['padding']!r}, this fit's "
+                              f"{padding}")
+    losses = meta["final_losses"]
+    if (not isinstance(losses, list) or len(losses) != meta["finished_restarts"]
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                       for v in losses)):
+        raise _edited(source, f"'final_losses' must list one number per finished restart "
+                              f"({meta['finished_restarts']}), got {losses!r:.60}")
+
+
+def _matrix(arrays: Any, name: str, shape: tuple[int, ...]) -> torch.Tensor:
+    """``arrays[name]`` as a tensor, checked to be real, finite and of ``shape``."""
+    array = np.asarray(arrays[name])
+    if array.dtype.kind != "f" or array.shape != shape or not np.all(np.isfinite(array)):
+        raise _edited(getattr(arrays, "source", "the checkpoint"),
+                      f"{name!r} must be a finite float array of shape {shape}, got "
+                      f"{array.dtype} {array.shape}")
+    return torch.as_tensor(array)
 
 
 def pack_finished(index: int, run: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -33,12 +65,14 @@ def pack_finished(index: int, run: dict[str, Any]) -> dict[str, np.ndarray]:
     return arrays
 
 
-def unpack_finished(index: int, arrays: dict[str, np.ndarray], meta: dict[str, Any]
-                    ) -> dict[str, Any]:
-    """Finished restart ``index`` as :func:`pack_finished` and the checkpoint's meta saved it."""
+def unpack_finished(index: int, arrays: dict[str, np.ndarray], meta: dict[str, Any],
+                    size: int) -> dict[str, Any]:
+    """Finished restart ``index`` as :func:`pack_finished` and the checkpoint's meta saved it
+    (``size``: that of the padded space, ``M = N + 2P``)."""
     prefix = f"done{index}"
-    return {"a": torch.as_tensor(arrays[f"{prefix}.a"]),
-            "f": torch.as_tensor(arrays[f"{prefix}.f"]),
+    dim = size - 2 * int(meta["padding"])
+    return {"a": _matrix(arrays, f"{prefix}.a", (size, size)),
+            "f": _matrix(arrays, f"{prefix}.f", (dim,)),
             "history": restore_history(f"{prefix}.history", arrays),
             "final_loss": float(meta["final_losses"][index]),
             "padding": int(meta["padding"])}
@@ -54,19 +88,36 @@ def pack_current(state: dict[str, Any]) -> dict[str, np.ndarray]:
     arrays.update(flatten_optimizer("now.model_opt", state["model_opt"]))
     arrays.update(flatten_optimizer("now.est_opt", state["est_opt"]))
     arrays.update(flatten_history("now.history", state["history"]))
+    # The reference losses of the divergence guards (NaN: none yet), so that a resumed fit
+    # stops exactly where the uninterrupted one would.
+    for name, guard in state["guards"].items():
+        reference = guard.reference
+        arrays[f"now.guard.{name}"] = np.asarray(math.nan if reference is None else reference)
     return arrays
 
 
 def unpack_current(arrays: dict[str, np.ndarray], state: dict[str, Any]) -> None:
     """Load the current restart's state into the freshly built objects in ``state``."""
     device = state["a"].device
+    a = _matrix(arrays, "now.a", tuple(state["a"].shape))
+    f = _matrix(arrays, "now.f", tuple(state["f"].shape))
     with torch.no_grad():
-        state["a"].copy_(torch.as_tensor(arrays["now.a"]))
-        state["f"].copy_(torch.as_tensor(arrays["now.f"]))
-    state["gen"].set_state(torch.as_tensor(arrays["now.rng"], dtype=torch.uint8))
+        state["a"].copy_(a)
+        state["f"].copy_(f)
+    restore_rng("now.rng", state["gen"], arrays)
     restore_module("now.marginal", state["marginal"], arrays)
     restore_module("now.conditional", state["conditional"], arrays)
     restore_optimizer("now.model_opt", state["model_opt"], arrays, device)
     restore_optimizer("now.est_opt", state["est_opt"], arrays, device)
     state["history"].clear()
     state["history"].update(restore_history("now.history", arrays))
+    for name, guard in state["guards"].items():
+        # Checkpoints written before the guards existed have none: the first loss after the
+        # resume becomes the reference.
+        if f"now.guard.{name}" in arrays:
+            reference = np.asarray(arrays[f"now.guard.{name}"])
+            if reference.shape != () or reference.dtype.kind != "f":
+                raise _edited(getattr(arrays, "source", "the checkpoint"),
+                              f"'now.guard.{name}' must be a float scalar, got "
+                              f"{reference.dtype} {reference.shape}")
+            guard.reference = float(reference) if np.isfinite(reference) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -10,11 +11,25 @@ import numpy as np
 import torch
 from sklearn.base import TransformerMixin
 
+from .._checkpoint import restore_rng
 from .._estimator import SymmetryEstimator
-from .._validation import as_samples
+from .._validation import (
+    CHECKPOINT,
+    DEVICE,
+    POSITIVE,
+    PROGRESS,
+    RANDOM_STATE,
+    CostEstimate,
+    Integer,
+    Options,
+    Real,
+    Sequence_,
+    as_samples,
+)
 from ..metrics import generator_similarity
 from . import _losses as losses
-from ._checkpoint import pack_current, pack_finished, unpack_current, unpack_finished
+from ._checkpoint import check_meta, pack_current, pack_finished, unpack_current, unpack_finished
+from ._cost import estimate_cost, float32_ready
 from ._density import ConditionalMixture, MarginalMixture
 from ._lifting import group_convolution, orthogonal_from_parameters
 from ._warm_start import WARM_BASES, WarmStart, warm_start, warm_start_from_fields
@@ -52,10 +67,12 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         Zero padding ``P`` on each side of the signal (default: the dimension, as in the paper).
     model_lr, estimator_lr, lr_decay
         Adam learning rates of the model (``A``, ``f``) and of the density estimators; both decay
-        log-linearly to ``lr * lr_decay`` at the last step. The rank curriculum ``τ`` follows the
-        cumulative model learning rate, so it transfers between schedules of any length.
+        log-linearly to ``lr * lr_decay`` at the last step (``lr_decay`` in ``(0, 1]``; 1 keeps
+        the rates constant). The rank curriculum ``τ`` follows the cumulative model learning
+        rate, so it transfers between schedules of any length.
     alignment, uniformity, resolution, information
-        Loss weights ``c_al, c_un, c_res, c_info`` (defaults 1, 2, 1, 1; joint-entropy weight 2).
+        Loss weights ``c_al, c_un, c_res, c_info`` (defaults 1, 2, 1, 1; joint-entropy weight 2),
+        finite and >= 0.
     hidden
         Hidden width of the conditional density network (default ``min(16 N, 128)``).
     n_kernels
@@ -185,44 +202,62 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         self._store_params(locals())
 
     # ------------------------------------------------------------------ validation
-    def _check_params(self, dim: int) -> torch.device:
-        """Check every parameter against the data dimension; returns the torch device."""
+    # Every constructor parameter, checked by _validate_params() before any work. A decay factor
+    # is in (0, 1] (1: constant rates); loss weights are finite and >= 0 (0 switches a term off).
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_steps": [Integer(1)],
+        "batch_size": [Integer(2)],
+        "padding": [None, Integer(0)],
+        "model_lr": [POSITIVE],
+        "estimator_lr": [POSITIVE],
+        "lr_decay": [Real(0, 1, closed="right")],
+        "alignment": [Real(0)],
+        "uniformity": [Real(0)],
+        "resolution": [Real(0)],
+        "information": [Real(0)],
+        "hidden": [None, Integer(1)],
+        "n_kernels": [Integer(1)],
+        "filter_noise": [Real(0)],
+        "filter_noise_time": [POSITIVE],
+        "warmup_steps": [Integer(0)],
+        "rank_gain": [POSITIVE],
+        "init_scale": [POSITIVE],
+        "init": [Options(("random", "warm"))],
+        "warm_model_lr": [POSITIVE],
+        "warm_bases": [Sequence_(Options(WARM_BASES), min_length=1, distinct=True)],
+        "n_restarts": [Integer(1)],
+        "resolution_ramp": [Real(0)],
+        "checkpoint": CHECKPOINT,
+        "checkpoint_every": [Integer(1)],
+        "log_every": [Integer(1)],
+        "device": DEVICE,
+        "progress": PROGRESS,
+        "random_state": RANDOM_STATE,
+    }
+
+    def _checked_samples(self, X: Any) -> np.ndarray:
+        """``X`` checked for a fit: real, finite, in range, an odd dimension >= 3, enough samples
+        for the batch; a warning for constant data. All before any heavy work."""
+        X = as_samples(X, owner="SymmetryLens", warn_constant=False)
+        n_samples, dim = X.shape
         if dim < 3 or dim % 2 == 0:
             raise ValueError(f"SymmetryLens needs an odd dimension >= 3, got {dim}: the powers "
                              "k_n = n − (N−1)/2 are centred on the middle component")
-
-        def is_int(value: Any) -> bool:
-            return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-        for name in ("n_steps", "batch_size", "n_kernels", "log_every", "n_restarts",
-                     "checkpoint_every"):
-            value = getattr(self, name)
-            if not is_int(value) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not is_int(self.warmup_steps) or self.warmup_steps < 0:
-            raise ValueError(f"warmup_steps must be an integer >= 0, got {self.warmup_steps!r}")
-        if not self.filter_noise >= 0:
-            raise ValueError(f"filter_noise must be >= 0, got {self.filter_noise!r}")
-        if not self.filter_noise_time > 0:
-            raise ValueError(f"filter_noise_time must be positive, got {self.filter_noise_time!r}")
-        if not self.resolution_ramp >= 0:
-            raise ValueError(f"resolution_ramp must be >= 0, got {self.resolution_ramp!r}")
+        if n_samples < 2 * dim:
+            raise ValueError(f"SymmetryLens: need at least {2 * dim} samples for dimension "
+                             f"{dim}, got {n_samples}")
         if self.batch_size < 2 * dim:
-            raise ValueError(f"batch_size must be at least 2 × dim = {2 * dim}")
-        for name in ("model_lr", "estimator_lr", "lr_decay", "init_scale", "rank_gain",
-                     "warm_model_lr"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        if self.init not in ("random", "warm"):
-            raise ValueError(f"init must be 'random' or 'warm', got {self.init!r}")
-        bases = self.warm_bases
-        if (isinstance(bases, str) or not isinstance(bases, (tuple, list)) or not bases
-                or any(b not in WARM_BASES for b in bases) or len(set(bases)) != len(bases)):
-            raise ValueError(f"warm_bases must be a non-empty sequence of distinct names from "
-                             f"{', '.join(map(repr, WARM_BASES))}, got {bases!r}")
-        if self.padding is not None and (not is_int(self.padding) or self.padding < 0):
-            raise ValueError(f"padding must be an integer >= 0, got {self.padding!r}")
-        return self._torch_device()
+            raise ValueError(f"SymmetryLens: batch_size must be at least 2 × dim = {2 * dim}, "
+                             f"got {self.batch_size}")
+        if not np.any(np.ptp(X, axis=0)):
+            warnings.warn("SymmetryLens: X is constant (every feature takes a single value): "
+                          "there is no variation, so no symmetry can be found",
+                          UserWarning, stacklevel=3)
+        return X
+
+    def _estimate_cost(self, n_samples: int, dim: int) -> CostEstimate:
+        """Memory and time of fitting ``(n_samples, dim)`` data (see :mod:`._cost`)."""
+        return estimate_cost(self.get_params(deep=False), n_samples, dim)
 
     # ------------------------------------------------------------------ core
     def _schedule(self) -> tuple[np.ndarray, np.ndarray]:
@@ -239,21 +274,48 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         extra scalars to record (e.g. similarity to a known ground truth); the model never sees it.
         With ``n_restarts > 1`` the run with the lowest unsupervised loss on held-in data
         (evaluated with each run's own density estimators) is kept.
+
+        Every check comes before the warm start: parameters, data, the estimated cost and a
+        checkpoint to resume.
+
+        Raises
+        ------
+        InvalidParameterError
+            A parameter of the wrong type or range (a ValueError and a TypeError).
+        ValueError
+            Data that are not a finite real ``(n_samples, dim)`` array with an odd ``dim >= 3``,
+            ``2 dim`` samples and a scale float32 can carry; a damaged or edited checkpoint.
+        CostError
+            A fit estimated beyond the available memory (:mod:`symmetrykit.lens._cost`); a
+            :class:`~symmetrykit._validation.CostWarning` states the estimate of a long one.
+        FloatingPointError
+            A loss that became non-finite or exploded, or generator parameters that ran away,
+            naming the step and the learning rate to lower; checkpoints written before stay
+            usable.
         """
-        X = as_samples(X)
+        self._validate_params()
+        X = self._checked_samples(X)
         n_samples, dim = X.shape
-        device = self._check_params(dim)
-        if n_samples < 2 * dim:
-            raise ValueError(f"need at least {2 * dim} samples for dimension {dim}, "
-                             f"got {n_samples}")
+        self._check_cost(n_samples, dim)
+        device = self._torch_device()
+        padding = dim if self.padding is None else int(self.padding)
         store = self._checkpoint_store(X)
+        # Read (and check) a checkpoint before the warm start, so that a damaged or edited one
+        # is one line before any heavy work.
+        max_runs = max(self.n_restarts, len(self.warm_bases) if self.init == "warm" else 0)
+        saved = None if store is None else store.load(
+            bounds={"finished_restarts": (0, max_runs),
+                    "next_step": (1 - self.warmup_steps, self.n_steps - 1)},
+            optional=("next_step",))
+        if saved is not None:
+            check_meta(saved[1], padding)
+        X = float32_ready(X)
         gen = self._torch_generator()
         data = torch.as_tensor(X, dtype=torch.float32, device=device)
         eval_idx = torch.randperm(n_samples, generator=gen)[: min(n_samples, 16_384)]
         filter_start = torch.zeros(dim, dtype=torch.float64)
 
         with self._fit_clock():
-            padding = dim if self.padding is None else int(self.padding)
             self.warm_starts_ = []
             if self.init == "warm":
                 rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=gen)))
@@ -261,15 +323,19 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
                     [warm_start(X, padding, rng, basis=basis) for basis in self.warm_bases],
                     padding, dim)
             n_runs = max(self.n_restarts, len(self.warm_starts_))
-            saved = store.load() if store is not None else None
             runs: list[dict[str, Any]] = []
             resume = None
             if saved is not None:
                 arrays, meta = saved
-                runs = [unpack_finished(i, arrays, meta)
+                if meta["finished_restarts"] > n_runs:
+                    raise ValueError(f"{arrays.source}: the checkpoint field 'finished_restarts' "
+                                     f"is {meta['finished_restarts']}, but this fit has "
+                                     f"{n_runs} runs; the file was edited or damaged (delete "
+                                     "it to start afresh)")
+                runs = [unpack_finished(i, arrays, meta, dim + 2 * padding)
                         for i in range(meta["finished_restarts"])]
-                gen.set_state(torch.as_tensor(arrays["rng"], dtype=torch.uint8))
-                if meta.get("next_step") is not None:
+                restore_rng("rng", gen, arrays)
+                if meta["next_step"] is not None and len(runs) < n_runs:
                     resume = (arrays, int(meta["next_step"]))
 
             def save(current: dict[str, Any] | None, next_step: int | None) -> None:
@@ -352,8 +418,15 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
 
         lr_factor, tau_schedule = self._schedule()
         history: dict[str, list[float]] = {}
+        # Divergence is caught where it starts: the density estimators' loss, the model's loss
+        # and the size of A, each named with the learning rate to lower.
+        of_run = f" of restart {restart}" if restart else ""
+        model_lr_name = "warm_model_lr" if refining else "model_lr"
+        guards = {"estimator": self._loss_guard(fix="lower estimator_lr"),
+                  "model": self._loss_guard(fix=f"lower {model_lr_name}")}
         state = {"a": a, "f": f, "gen": gen, "marginal": marginal, "conditional": conditional,
-                 "model_opt": model_opt, "est_opt": est_opt, "history": history}
+                 "model_opt": model_opt, "est_opt": est_opt, "history": history,
+                 "guards": guards}
         first_step = -self.warmup_steps
         if resume is not None:
             unpack_current(resume[0], state)
@@ -378,21 +451,27 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
             terms = self._loss_terms(yb, slot, marginal, conditional, tau)
             est_loss = (terms["marginal_entropy"] + terms["conditional_nll"]
                         + 1e-5 * conditional.weight_penalty())
+            if warming_up:
+                guards["estimator"](est_loss, step + self.warmup_steps,
+                                    f"density-estimator loss{of_run} in the warm-up")
+            else:
+                guards["estimator"](est_loss, t, f"density-estimator loss{of_run}")
             est_grads = torch.autograd.grad(est_loss, est_params, retain_graph=not warming_up)
             if not warming_up:
                 model_loss = self._model_loss(terms, tau)
+                model_value = guards["model"](model_loss, t, f"model loss{of_run}")
                 model_grads = torch.autograd.grad(model_loss, [a, f])
                 for p, gr in zip((a, f), model_grads, strict=True):
                     p.grad = gr
                 model_opt.step()
+                _check_rotation_size(a, t, of_run, model_lr_name)
             for p, gr in zip(est_params, est_grads, strict=True):
                 p.grad = gr
             est_opt.step()
 
             if not warming_up and (t % self.log_every == 0 or t == self.n_steps - 1):
                 record = {"step": t, "restart": restart, "tau": tau,
-                          "model_lr": model_lr * lr_factor[t],
-                          "loss": self._check_finite_loss(model_loss, t)}
+                          "model_lr": model_lr * lr_factor[t], "loss": model_value}
                 record.update({k: float(v.detach()) for k, v in terms.items()})
                 if monitor is not None:
                     g_np = g.detach().cpu().numpy()
@@ -463,7 +542,8 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
     def transform(self, X: Any) -> np.ndarray:
         """The symmetry-based representation ``Y = X @ group_convolution_.T``."""
         self._check_is_fitted()
-        X = as_samples(X)
+        # Constant rows are fine to transform; only fitting on them finds nothing.
+        X = as_samples(X, owner="SymmetryLens", warn_constant=False)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, the lens was fitted on "
                              f"{self.n_features_in_}")
@@ -525,6 +605,27 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         from ._legacy import read_format_1
 
         return read_format_1(cls, path)
+
+
+# A rotation's principal logarithm has eigen-angles in [−π, π], so its Frobenius norm is at most
+# π √M. Parameters A whose skew part exceeds this bound a hundredfold have been thrown around by
+# too large model steps (the loss, a function of G = exp((A − Aᵀ)/2) alone, stays bounded and
+# cannot show it). Healthy fits stay far below: the 3,000-step default schedule moves each
+# entry of A by at most Σ lr ≈ 12 × model_lr, and a default fit of gaussian-translation data
+# (dimension 7) peaked at 0.6 % of the bound; model_lr = 1e3 exceeds it at the first step.
+RUNAWAY_FACTOR = 100.0
+
+
+def _check_rotation_size(a: torch.Tensor, step: int, of_run: str, lr_name: str) -> None:
+    """Raise ``FloatingPointError`` naming ``step`` if A has run away (see RUNAWAY_FACTOR)."""
+    with torch.no_grad():
+        size = float(torch.linalg.matrix_norm(0.5 * (a - a.mT)))
+    bound = RUNAWAY_FACTOR * math.pi * math.sqrt(a.shape[0])
+    if not size <= bound:  # also catches NaN
+        raise FloatingPointError(
+            f"SymmetryLens: the generator parameters{of_run} diverged at step {step} "
+            f"(‖A‖ = {size:.3g}, while a rotation needs at most {bound / RUNAWAY_FACTOR:.3g}); "
+            f"lower {lr_name}")
 
 
 def _distinct_warm_starts(candidates: list[WarmStart], padding: int, dim: int

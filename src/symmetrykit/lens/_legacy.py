@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .._persistence import format_1_params
+from .._persistence import check_saved_array, format_1_params
 from ..runs import RunDirectory
 from ._warm_start import warm_start_from_fields
 
@@ -50,11 +50,19 @@ def read_format_1(cls: type, path: str | Path) -> Any:
         arrays = run.load_arrays()
     except FileNotFoundError:
         raise _not_a_lens(run.path, "arrays.npz is missing") from None
-    except (OSError, ValueError) as error:
+    except OSError as error:
         raise ValueError(f"{run.path}: arrays.npz is unreadable ({error})") from None
     missing = [key for key in _ARRAY_KEYS if key not in arrays]
     if missing:
         raise _not_a_lens(run.path, f"arrays.npz lacks {', '.join(missing)}")
+    # Complex or non-finite values would only show later as NaN transforms; histories may
+    # hold NaN (a logged quantity can be undefined at a step).
+    listed = config.get("history")
+    history_arrays = set(listed.values()) if isinstance(listed, Mapping) else set()
+    for name, array in arrays.items():
+        check_saved_array(run.path / "arrays.npz", name, array,
+                          allow_nonfinite=name.startswith(_HISTORY_PREFIX)
+                          or name in history_arrays)
     try:
         dim = int(config["n_features_in"])
         padding = int(config["padding"])
@@ -73,7 +81,7 @@ def read_format_1(cls: type, path: str | Path) -> Any:
         names = {k[len(_HISTORY_PREFIX):]: k for k in arrays if k.startswith(_HISTORY_PREFIX)}
     history: dict[str, list[float]] = {}
     for key, name in names.items():
-        if name not in arrays:
+        if not isinstance(name, str) or name not in arrays:
             raise _not_a_lens(run.path, f"arrays.npz lacks the history array {name!r}")
         history[str(key)] = [float(v) for v in np.asarray(arrays[name], dtype=np.float64).ravel()]
 

@@ -106,7 +106,9 @@ class PolynomialDictionary:
         return out
 
     def _check(self, X: Any) -> np.ndarray:
-        X = as_samples(X)
+        # Evaluating monomials at repeated points is legitimate: no constancy warning here (the
+        # estimators warn about constant training data themselves).
+        X = as_samples(X, warn_constant=False)
         if X.shape[1] != self.n_features:
             raise ValueError(f"X must have {self.n_features} columns, got {X.shape[1]}")
         return X

@@ -308,7 +308,9 @@ def discover(
     """
     if not isinstance(algebra, LieAlgebra):
         raise ValueError(f"algebra must be a LieAlgebra, got {type(algebra).__name__}")
-    X = as_samples(X)
+    # Points where a model is probed, not data whose variation is the evidence: repeated
+    # points are legitimate (the symmetries of the model at that point).
+    X = as_samples(X, warn_constant=False)
     if rtol is not None and gap_ratio is None and not 0 < rtol < 1:
         raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
     if gap_ratio is not None and (isinstance(gap_ratio, bool) or not gap_ratio > 1):

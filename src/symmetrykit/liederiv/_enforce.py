@@ -21,15 +21,24 @@ On top of the basis:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from .._estimator import torch_generator
-from .._validation import as_samples
+from .._validation import Integer, Real, as_samples
 from ..lie import LieAlgebra, as_array
-from ._checks import _as_algebra, _as_output_action, _check_rtol, _is_integer
+from ._checks import (
+    ALGEBRA,
+    DISCRETE_ELEMENTS,
+    NUMPY_RANDOM_STATE,
+    OUTPUT_ALGEBRA,
+    _as_algebra,
+    _as_output_action,
+    _as_targets,
+    _check_rtol,
+)
 from ._dictionary import PolynomialDictionary, n_monomials
 from ._operators import LieTensor, lie_tensor
 from ._regression import _DictionaryRegressor
@@ -267,7 +276,7 @@ def discrete_constraints(
     if isinstance(n_outputs, bool) or not isinstance(n_outputs, (int, np.integer)) or n_outputs < 1:
         raise ValueError(f"n_outputs must be an integer >= 1, got {n_outputs!r}")
     m = int(n_outputs)
-    points = as_samples(points)
+    points = as_samples(points, name="points")
     n = dictionary.n_features
     if points.shape[1] != n:
         raise ValueError(f"points have {points.shape[1]} features, the dictionary {n}")
@@ -393,6 +402,17 @@ class EquivariantRegressor(_DictionaryRegressor):
     True
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "degree": [Integer(1)],
+        "algebra": [ALGEBRA, None],
+        "output_algebra": OUTPUT_ALGEBRA,
+        "discrete": [DISCRETE_ELEMENTS, None],
+        "alpha": [Real(0)],
+        "rtol": [Real(0, 1, closed="neither")],
+        "n_points": [Integer(1), None],
+        "random_state": NUMPY_RANDOM_STATE,
+    }
+
     def __init__(
         self,
         degree: int = 3,
@@ -408,13 +428,7 @@ class EquivariantRegressor(_DictionaryRegressor):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self, n: int) -> tuple[LieAlgebra | None, Any, int]:
-        if not _is_integer(self.degree) or self.degree < 1:
-            raise ValueError(f"degree must be an integer >= 1, got {self.degree!r}")
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float, np.floating)):
-            raise ValueError(f"alpha must be a non-negative number, got {self.alpha!r}")
-        if not (np.isfinite(self.alpha) and self.alpha >= 0):
-            raise ValueError(f"alpha must be a non-negative number, got {self.alpha!r}")
-        _check_rtol(self.rtol)
+        """What depends on the data's ``n`` features (the table checked the rest)."""
         algebra = _as_algebra(self.algebra, "algebra")
         output = _as_output_action(self.output_algebra)
         if algebra is None and output is not None:
@@ -427,8 +441,6 @@ class EquivariantRegressor(_DictionaryRegressor):
         if self.n_points is None:
             n_points = minimum + 10
         else:
-            if not _is_integer(self.n_points):
-                raise ValueError(f"n_points must be an integer, got {self.n_points!r}")
             if self.n_points < minimum:
                 raise ValueError(
                     f"n_points={self.n_points} is below the {minimum} monomials of degree "
@@ -438,29 +450,11 @@ class EquivariantRegressor(_DictionaryRegressor):
             n_points = int(self.n_points)
         return algebra, output, n_points
 
-    @staticmethod
-    def _check_targets(Y: Any, n_samples: int) -> tuple[np.ndarray, bool]:
-        if hasattr(Y, "detach"):
-            Y = Y.detach().cpu().numpy()
-        Y = np.asarray(Y, dtype=np.float64)
-        one_d = Y.ndim == 1
-        if one_d:
-            Y = Y[:, None]
-        if Y.ndim != 2 or Y.shape[0] != n_samples:
-            raise ValueError(
-                f"Y must have shape ({n_samples},) or ({n_samples}, m), got {np.shape(Y)}"
-            )
-        if not np.all(np.isfinite(Y)):
-            raise ValueError("Y contains NaN or inf values")
-        return Y, one_d
-
     # ------------------------------------------------------------------ fit
     def _fit(self, X: Any, Y: Any) -> None:
-        X = as_samples(X)
+        X = as_samples(X, owner=self._name())
         n_samples, n = X.shape
-        if n_samples < 1:
-            raise ValueError("X has no samples")
-        Y, one_d = self._check_targets(Y, n_samples)
+        Y, one_d = _as_targets(Y, n_samples, name="Y", owner=self._name())
         m = Y.shape[1]
         algebra, output, n_points = self._check_params(n)
         if isinstance(output, str) and output == "tangent" and m != n:

@@ -20,7 +20,7 @@ import numpy as np
 from .._methods import Evaluation
 from .._validation import as_samples
 from ..lie import LieAlgebra, gl
-from ._checks import _as_algebra, _as_output_action
+from ._checks import _as_algebra, _as_output_action, _as_targets
 from ._discover import LieDiscovery, discover
 
 __all__ = ["RegressionData", "discovery_metrics", "evaluate"]
@@ -60,13 +60,10 @@ class RegressionData:
     name: str = "data"
 
     def __post_init__(self) -> None:
-        x = as_samples(self.X)
-        y = np.asarray(self.y, dtype=np.float64)
-        if y.ndim not in (1, 2) or y.shape[0] != x.shape[0]:
-            raise ValueError(f"y must have shape ({x.shape[0]},) or ({x.shape[0]}, m), "
-                             f"got {y.shape}")
-        if not np.all(np.isfinite(y)):
-            raise ValueError("y contains NaN or inf values")
+        # A container: the estimator fitted on it warns about constant samples, not this.
+        x = as_samples(self.X, warn_constant=False)
+        targets, one_d = _as_targets(self.y, x.shape[0])
+        y = targets[:, 0] if one_d else targets
         if self.symmetry is not None and not isinstance(self.symmetry, LieAlgebra):
             raise ValueError(f"symmetry must be a LieAlgebra or None, got "
                              f"{type(self.symmetry).__name__}")
@@ -191,7 +188,7 @@ def evaluate(estimator: Any, dataset: Any) -> Evaluation:
         known; ``fit_time``. Figure ``spectrum``.
     """
     X = as_samples(dataset.X)
-    y = np.asarray(dataset.y, dtype=np.float64).reshape(len(X), -1)
+    y, _ = _as_targets(dataset.y, len(X))
     truth = getattr(dataset, "symmetry", None)
     name = type(estimator).__name__
     algebra = _as_algebra(getattr(estimator, "algebra", None), "algebra")

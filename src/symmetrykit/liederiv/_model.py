@@ -90,7 +90,7 @@ class DictionaryModel:
         the model back from them. Returns the directory's path.
         """
         from .._persistence import FORMAT_VERSION
-        from ..runs import RunDirectory, to_jsonable
+        from ..runs import RunDirectory, staged_directory, to_jsonable
 
         config = to_jsonable({
             "estimator": "DictionaryModel",
@@ -102,11 +102,13 @@ class DictionaryModel:
             "arrays": {},
             "modules": {},
             "extra": {},
+            "array_specs": {},  # arrays.npz is empty: any array in it was put there later
         })
-        run = RunDirectory.create(path, config, overwrite=overwrite)
-        run.save_arrays()
-        run.save_metrics(dict(metrics or {}))
-        return run.path
+        with staged_directory(path, overwrite=overwrite) as stage:
+            run = RunDirectory.create(stage, config)
+            run.save_arrays()
+            run.save_metrics(dict(metrics or {}))
+        return Path(path)
 
     def _load_extra(self, info: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
         """Nothing beyond the parameters is saved."""
@@ -119,8 +121,10 @@ class DictionaryModel:
         """A directory written by symmetrykit 0.1's ``save_model`` (``"kind"``, no version).
 
         The saved dictionary is validated before it is built (a tampered description cannot
-        make it enumerate monomials until memory runs out).
+        make it enumerate monomials until memory runs out), and the coefficients must be
+        finite real numbers of the dictionary's size.
         """
+        from .._persistence import check_saved_array
         from ..runs import RunDirectory
 
         config = config or {}
@@ -130,12 +134,19 @@ class DictionaryModel:
             raise ValueError(f"{path}: {error}") from None
         try:
             arrays = RunDirectory.open(path).load_arrays()
-        except (FileNotFoundError, OSError, ValueError) as error:
-            raise ValueError(f"{path}: arrays.npz is missing or unreadable ({error})") from None
+        except FileNotFoundError:
+            raise ValueError(f"{path}: arrays.npz is missing") from None
+        except OSError as error:
+            raise ValueError(f"{path}: arrays.npz is unreadable ({error})") from None
+        # (A ValueError of the reader names the file in one line already.)
         if "coef" not in arrays:
             raise ValueError(f"{path}: arrays.npz has no 'coef'")
+        coef = check_saved_array(Path(path) / "arrays.npz", "coef", arrays["coef"])
+        if coef.dtype.kind == "b":
+            raise ValueError(f"{path}: coef holds booleans; coefficients are numbers (the file "
+                             "is damaged or was edited)")
         try:
-            return cls(dictionary, arrays["coef"])
+            return cls(dictionary, coef)
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from None
 
@@ -178,14 +189,17 @@ def save_model(
     :class:`~symmetrykit.runs.RunDirectory`; an existing non-empty directory is refused unless
     ``overwrite``. Read it back with :func:`load_model` or :func:`symmetrykit.load`.
     """
-    from ..runs import RunDirectory
+    from ..runs import RunDirectory, staged_directory
 
     if not isinstance(model, (SymmetryEstimator, DictionaryModel)):
         model = DictionaryModel(*_model_parts(model))
-    saved = Path(model.save(path, overwrite=overwrite))
-    if config:
-        _add_run_config(saved, config)
-    return RunDirectory.open(saved)
+    # The model and its run record are written aside and appear together (an overwritten
+    # run stays whole until then).
+    with staged_directory(path, overwrite=overwrite) as stage:
+        model.save(stage, overwrite=True)
+        if config:
+            _add_run_config(stage, config)
+    return RunDirectory.open(path)
 
 
 def load_model(path: str | os.PathLike[str]) -> Any:

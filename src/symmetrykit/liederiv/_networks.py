@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._validation import as_samples
 from ..lie import LieAlgebra, as_array
 from ._nuclear import nuclear_norm
 from ._operators import output_matrices
@@ -55,9 +56,12 @@ def _check_algebra(algebra: Any, name: str = "algebra") -> LieAlgebra:
 def _as_points(points: Any, algebra: LieAlgebra) -> torch.Tensor:
     """Sample points as a float64 tensor of shape ``(N, n)``, checked against the algebra."""
     if isinstance(points, torch.Tensor):
+        if points.is_complex():  # .to(float64) would silently keep the real part only
+            raise ValueError("points are complex; symmetrykit takes real points")
         x = points.detach().to(torch.float64)
     else:
-        x = torch.as_tensor(as_array(points, name="points"), dtype=torch.float64)
+        x = torch.as_tensor(as_samples(points, name="points", check_scale=False,
+                                       warn_constant=False), dtype=torch.float64)
     if x.ndim != 2:
         raise ValueError(f"points must have shape (N, n), got {tuple(x.shape)}")
     if x.shape[0] < 1:

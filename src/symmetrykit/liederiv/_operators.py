@@ -78,7 +78,8 @@ def output_matrices(algebra: LieAlgebra, output_algebra: Any, n_outputs: int) ->
 
 
 def _check_points(points: Any, algebra: LieAlgebra) -> np.ndarray:
-    points = as_samples(points)
+    # Points where a model is probed: repeated points are legitimate, hence no constancy warning.
+    points = as_samples(points, name="points", warn_constant=False)
     if points.shape[1] != algebra.space_dim:
         raise ValueError(
             f"points have {points.shape[1]} features but {algebra.name} acts on "
@@ -289,6 +290,9 @@ def directional_derivatives(
     """
     if method not in DIFFERENTIATION_METHODS:
         raise ValueError(f"unknown method {method!r}; use one of {DIFFERENTIATION_METHODS}")
+    # Real points only: the complex step perturbs them itself and would mix up given
+    # imaginary parts with its own.
+    points = as_samples(points, name="points", check_scale=False, warn_constant=False)
     attempts = {
         "torch": _jvp_torch,
         "complex-step": _jvp_complex_step,

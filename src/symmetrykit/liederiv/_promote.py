@@ -22,11 +22,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._validation import as_samples
+from .._validation import Boolean, Integer, Options, Real, Whatever, as_samples
 from ..lie import LieAlgebra
 from ..runs import to_jsonable
 from ._admm import _penalized_admm
-from ._checks import _check_nonnegative, _check_positive
+from ._checks import (
+    NUMPY_RANDOM_STATE,
+    OUTPUT_ALGEBRA,
+    _as_targets,
+    _check_nonnegative,
+    _check_positive,
+)
 from ._compress import CompressedLieOperator, PromotionResult, _as_operator
 from ._cvxpy import _solve_cvxpy
 from ._dictionary import PolynomialDictionary, n_monomials
@@ -43,20 +49,9 @@ SOLVERS = ("admm", "cvxpy")
 def _check_problem(
     features: Any, targets: Any, tensor: Any, solver: str, tol: Any, max_iter: Any, rho: Any
 ) -> tuple[np.ndarray, np.ndarray, CompressedLieOperator]:
-    phi = as_samples(features)
-    y = np.asarray(targets, dtype=np.float64)
-    if y.ndim == 1:
-        y = y[:, None]
-    if y.ndim != 2:
-        raise ValueError(f"targets must have shape (n,) or (n, m), got {np.shape(targets)}")
-    if y.shape[0] != phi.shape[0]:
-        raise ValueError(
-            f"features have {phi.shape[0]} rows but targets {y.shape[0]}: one row per sample"
-        )
-    if y.shape[0] == 0:
-        raise ValueError("need at least one sample")
-    if not np.all(np.isfinite(y)):
-        raise ValueError("targets contain NaN or inf values")
+    # Monomials of the data: float64 solvers, so only finiteness matters, not float32 range.
+    phi = as_samples(features, name="features", check_scale=False)
+    y, _ = _as_targets(targets, phi.shape[0], name="targets")
     operator = _as_operator(tensor)
     if operator.n_terms != phi.shape[1]:
         raise ValueError(
@@ -305,6 +300,22 @@ class PromotedRegressor(_DictionaryRegressor):
     _algebra_attributes: ClassVar[tuple[str, ...]] = ("algebra_", "output_algebra_")
     _derived_attributes: ClassVar[tuple[str, ...]] = ("lie_tensor_",)
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "degree": [Integer(1)],
+        # Required by fit (refused there with an example): None is only the unset default.
+        "algebra": [Whatever(lambda value: isinstance(value, LieAlgebra), "a LieAlgebra"),
+                    None],
+        "output_algebra": OUTPUT_ALGEBRA,
+        "gamma": [Real(0), None],
+        "alpha_l1": [Real(0)],
+        "solver": [Options(SOLVERS)],
+        "n_points": [Integer(1), None],
+        "normalize": [Boolean()],
+        "random_state": NUMPY_RANDOM_STATE,
+        "solver_options": [Whatever(lambda value: isinstance(value, Mapping),
+                                    "a dict of solver keywords"), None],
+    }
+
     def __init__(
         self,
         degree: int = 2,
@@ -348,7 +359,6 @@ class PromotedRegressor(_DictionaryRegressor):
             reduced = self.degree - 1 if _lowers_degree(algebra, output) else self.degree
             count = n_monomials(n, reduced) + 1
         else:
-            _check_positive("n_points", self.n_points, integer=True)
             count = int(self.n_points)
         rng = np.random.default_rng(self.random_state)
         low, high = X.min(axis=0), X.max(axis=0)
@@ -356,18 +366,11 @@ class PromotedRegressor(_DictionaryRegressor):
 
     # -------------------------------------------------------------- fit
     def _fit(self, X: Any, y: Any) -> None:
-        X = as_samples(X)
-        y_array = np.asarray(y, dtype=np.float64)
-        if y_array.ndim not in (1, 2) or y_array.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, m), got {y_array.shape}"
-            )
-        targets = y_array[:, None] if y_array.ndim == 1 else y_array
         if self.gamma is None and self.alpha_l1:
-            raise ValueError("alpha_l1 needs the penalised program: set gamma (e.g. 0.0)")
-        if self.gamma is not None:
-            _check_nonnegative("gamma", self.gamma)
-        _check_nonnegative("alpha_l1", self.alpha_l1)
+            raise ValueError("PromotedRegressor: alpha_l1 needs the penalised program: set "
+                             "gamma (e.g. 0.0)")
+        X = as_samples(X, owner=self._name())
+        targets, one_d = _as_targets(y, X.shape[0], owner=self._name())
         algebra, output = self._candidates()
         if algebra.space_dim != X.shape[1]:
             raise ValueError(
@@ -402,7 +405,7 @@ class PromotedRegressor(_DictionaryRegressor):
         self.coef_ = result.coef
         self.n_features_in_ = X.shape[1]
         self.n_outputs_ = targets.shape[1]
-        self._y_is_1d = y_array.ndim == 1
+        self._y_is_1d = one_d
 
     # -------------------------------------------------------------- saved form
     def _custom_attributes(self) -> tuple[str, ...]:

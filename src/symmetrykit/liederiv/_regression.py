@@ -104,11 +104,13 @@ class _DictionaryRegressor(RegressorMixin, SymmetryEstimator):
         """Fit ``W`` to samples ``X`` ``(N, n)`` and targets ``y`` ``(N,)`` or ``(N, m)``.
 
         With a one-dimensional ``y``, :meth:`predict` returns ``(N,)``. Sets ``fit_time_``.
+        Every parameter is checked against ``_parameter_constraints`` first.
 
         Returns
         -------
         self
         """
+        self._validate_params()
         with self._fit_clock():
             self._fit(X, y)
         return self
@@ -123,7 +125,7 @@ class _DictionaryRegressor(RegressorMixin, SymmetryEstimator):
 
     def _check_X(self, X: Any) -> np.ndarray:
         self._check_is_fitted()
-        X = as_samples(X)
+        X = as_samples(X, owner=self._name(), warn_constant=False)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} columns, the model was fitted with {self.n_features_in_}"

@@ -4,8 +4,11 @@ The driving process plans every run (a stable id from its method, data, seed and
 skips the ids already committed to ``results.jsonl``, and submits the rest to a Dask cluster —
 a local one by default, or any running scheduler. Workers fit and score; they return metrics and
 the saved run's files, and only the driver writes: first the run directory (a temporary folder
-renamed into place), then the row, which is the commit point. A killed worker's task is
-rescheduled by Dask; a killed sweep resumes with ``resume=True`` and runs only what has no row.
+renamed into place), then the row, which is the commit point. The driver takes the directory's
+lock before it records the configuration (``sweep.json``), so a second sweep into the same
+directory, at once or later, is refused unless it is the same configuration resumed. A killed
+worker's task is rescheduled by Dask; a killed sweep resumes with ``resume=True`` and runs only
+what has no row.
 """
 
 from __future__ import annotations
@@ -25,10 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..runs import atomic_write_text, to_jsonable, versions
+from ..runs import (
+    atomic_write_text,
+    check_output_location,
+    staged_directory,
+    to_jsonable,
+    versions,
+)
 from ._config import DATA_PREFIX, SweepConfig, load_config
 from ._design import design_points
-from ._store import ResultStore, read_rows
+from ._store import LOCK_FILE, RESULTS_FILE, ResultStore, read_rows
 
 __all__ = ["SweepResult", "execute_run", "open_sweep", "plan_runs", "run_sweep"]
 
@@ -37,7 +46,6 @@ SWEEP_FILE = "sweep.json"
 _QUIET_WORKERS = {"distributed.worker.profile.enabled": False,
                   "distributed.admin.tick.interval": "1s"}
 RUNS_DIR = "runs"
-_TMP_MARK = ".tmp-"
 
 
 def _run_id(task: Mapping[str, Any]) -> str:
@@ -187,13 +195,14 @@ def open_sweep(directory: str | os.PathLike[str]) -> SweepResult:
     return SweepResult(directory, config, _latest_in_plan(read_rows(directory), plan), len(plan))
 
 
-def _prepare_directory(directory: Path, config: SweepConfig, plan: list[dict], resume: bool,
-                       ) -> None:
+def _check_existing(directory: Path, config: SweepConfig, resume: bool) -> bool:
+    """Whether ``directory`` already holds this sweep; refuses anything else with one line.
+
+    Reads only, so it runs both before the lock is taken (to refuse early) and with the lock
+    held (the answer that counts).
+    """
     meta_path = directory / SWEEP_FILE
     if meta_path.exists():
-        if not resume:
-            raise FileExistsError(f"sweep directory {directory} already exists; pass --resume "
-                                  "(resume=True) to continue it, or choose another --out")
         try:
             saved = json.loads(meta_path.read_text())["fingerprint"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -202,44 +211,55 @@ def _prepare_directory(directory: Path, config: SweepConfig, plan: list[dict], r
             raise ValueError(f"{directory} holds a sweep of a different configuration "
                              f"(fingerprint {saved}, this one {config.fingerprint()}); resume "
                              "needs the same config, or choose another --out")
-        return
-    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        if not resume:
+            raise FileExistsError(f"sweep directory {directory} already exists; pass --resume "
+                                  "(resume=True) to continue it, or choose another --out")
+        return True
+    if os.path.lexists(directory) and (not directory.is_dir() or any(
+            _foreign(entry) for entry in directory.iterdir())):
         raise FileExistsError(f"{directory} exists and is not an empty sweep directory; "
                               "choose another --out")
-    directory.mkdir(parents=True, exist_ok=True)
+    return False
+
+
+def _foreign(entry: Path) -> bool:
+    # What a sweep that was killed before writing sweep.json may leave: its lock, an empty
+    # store, a temporary sweep.json. Anything else belongs to someone else.
+    if entry.name == LOCK_FILE or entry.name.startswith(f".{SWEEP_FILE}."):
+        return False
+    return not (entry.name == RESULTS_FILE and entry.is_file() and entry.stat().st_size == 0)
+
+
+def _write_sweep_file(directory: Path, config: SweepConfig, plan: list[dict]) -> None:
+    """Record the configuration; called only with the directory's lock held."""
     meta = {"fingerprint": config.fingerprint(), "config": config.to_dict(),
             "n_runs": len(plan),
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "versions": versions()}
-    atomic_write_text(meta_path, json.dumps(to_jsonable(meta), indent=2))
+    atomic_write_text(directory / SWEEP_FILE, json.dumps(to_jsonable(meta), indent=2))
 
 
 def _write_run_dir(runs_dir: Path, run_id: str, files: Mapping[str, bytes]) -> Path:
     runs_dir.mkdir(exist_ok=True)
     target = runs_dir / run_id
-    tmp = runs_dir / f".{run_id}{_TMP_MARK}{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+    # An existing directory was written by a sweep killed before committing the run's row: it
+    # is not a result, and is replaced as a whole.
+    with staged_directory(target, overwrite=True, keep_other_files=False) as stage:
         for name, data in files.items():
-            path = tmp / name
-            if tmp.resolve() not in path.resolve().parents:
+            path = stage / name
+            if stage.resolve() not in path.resolve().parents:
                 raise ValueError(f"run file name {name!r} escapes its directory")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        if target.exists():
-            # Written by a sweep that was killed before committing the run's row: not a result.
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 
 def _remove_stale_temporaries(runs_dir: Path) -> None:
+    # Called with the lock held, so every hidden folder here (a stage, an old run set aside,
+    # the temporary folders of earlier versions) was left by a sweep that is gone.
     if runs_dir.is_dir():
         for path in runs_dir.iterdir():
-            if path.name.startswith(".") and _TMP_MARK in path.name:
+            if path.name.startswith(".") and path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
 
 
@@ -375,9 +395,12 @@ def run_sweep(
     Raises
     ------
     FileExistsError
-        When ``out`` holds a sweep and ``resume`` is false, or holds something else.
+        When ``out`` holds this sweep and ``resume`` is false, or holds something else.
     ValueError
-        For a bad configuration, or a resume with a different configuration.
+        For a bad configuration, when ``out`` holds a sweep of a different configuration, or
+        while another live sweep holds its lock.
+    NotADirectoryError, PermissionError
+        When ``out`` lies under a file or cannot be written (checked before any work).
     """
     from ..progress import make_progress
 
@@ -386,12 +409,19 @@ def run_sweep(
         raise ValueError("retry_failed needs resume=True")
     plan = plan_runs(cfg)
     directory = Path(out)
-    _prepare_directory(directory, cfg, plan, resume)
+    # Refuse early what can be refused without writing: an unwritable place, another sweep.
+    check_output_location(directory, write_inside=True)
+    _check_existing(directory, cfg, resume)
+    directory.mkdir(parents=True, exist_ok=True)
     runs_dir = directory / RUNS_DIR
     session = uuid.uuid4().hex[:12]
     env = _versions_row()
 
     with ResultStore(directory) as store:
+        # Only the holder of the lock decides what the directory holds: two sweeps started at
+        # once cannot both find it empty and write their own configuration.
+        if not _check_existing(directory, cfg, resume):
+            _write_sweep_file(directory, cfg, plan)
         _remove_stale_temporaries(runs_dir)
         committed = {row["run_id"]: row for row in store.rows()}
         todo = [t for t in plan if t["run_id"] not in committed
