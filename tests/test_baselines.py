@@ -44,6 +44,7 @@ def test_liegan_recovers_so2_from_rotation_invariant_data(annulus, regularizer):
     np.testing.assert_allclose(model.generator_, expm(model.generators_[0]))
 
 
+@pytest.mark.slow
 def test_symmetrygan_lands_on_elements_of_the_dihedral_group(eight_gaussians):
     d8 = [_rotation(k * np.pi / 4) @ np.diag([1.0, s]) for k in range(8) for s in (1.0, -1.0)]
     found = []

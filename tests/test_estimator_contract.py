@@ -27,6 +27,7 @@ from sklearn.base import clone
 import symmetrykit as sk
 from symmetrykit._estimator import SymmetryEstimator, registered_estimators
 from symmetrykit._validation import Integer, InvalidParameterError, Real, validate_params
+from symmetrykit.testing import FitInterrupted, InterruptAfter
 
 METHOD_PACKAGES = ("symmetrykit.lens", "symmetrykit.flows", "symmetrykit.baselines",
                    "symmetrykit.liederiv")
@@ -215,28 +216,6 @@ def test_save_and_load_give_identical_outputs(name, tmp_path):
         fitted.get_params(deep=False).keys())
 
 
-class _Interrupted(Exception):
-    pass
-
-
-class _InterruptingMeter:
-    """A progress meter that stops the fit after ``after`` steps (a stand-in for ``kill``)."""
-
-    def __init__(self, after: int) -> None:
-        self.after, self.done = after, 0
-
-    def start(self, total: int, description: str = "") -> None:
-        pass
-
-    def update(self, n: int = 1, **metrics: float) -> None:
-        self.done += n
-        if self.done >= self.after:
-            raise _Interrupted
-
-    def close(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_an_interrupted_fit_resumes_bit_identically(name, tmp_path):
     case = _case(name)
@@ -246,9 +225,9 @@ def test_an_interrupted_fit_resumes_bit_identically(name, tmp_path):
     data = case.data()
     reference = _fit(case, case.make(random_state=2), data)
     path = tmp_path / "checkpoint"
-    with pytest.raises(_Interrupted):
+    with pytest.raises(FitInterrupted):
         _fit(case, case.make(random_state=2, checkpoint=path,
-                             progress=_InterruptingMeter(7)), data)
+                             progress=InterruptAfter(7)), data)
     assert (path / "checkpoint.npz").is_file()
     resumed = _fit(case, case.make(random_state=2, checkpoint=path), data)
     _assert_same(case.outputs(reference, data), case.outputs(resumed, data))

@@ -5,7 +5,7 @@ import pytest
 
 import symmetrykit as sk
 
-pytestmark = pytest.mark.usefixtures("single_thread")
+pytestmark = [pytest.mark.usefixtures("single_thread"), pytest.mark.slow]
 
 
 def test_warm_started_fit_recovers_the_shift_and_the_representation_of_33_pixel_data():

@@ -21,6 +21,7 @@ from symmetrykit._validation import InvalidParameterError
 from symmetrykit.baselines import LieGAN, SymmetryGAN
 from symmetrykit.flows import GeneratorFlow, ImageGeneratorFlow
 from symmetrykit.runs import RunDirectory
+from symmetrykit.testing import FitInterrupted, InterruptAfter
 
 # Tiny tensors: intra-op threads only cost time here (see conftest.single_thread).
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -167,28 +168,6 @@ def test_a_checkpoint_written_before_a_non_finite_loss_resumes_to_the_healthy_re
 
 
 # ------------------------------------------------------------------------------ item 12
-class _Interrupted(Exception):
-    pass
-
-
-class _StopAfter:
-    """A progress meter that interrupts the fit after ``after`` iterations (a stand-in for kill)."""
-
-    def __init__(self, after: int) -> None:
-        self.after, self.done = after, 0
-
-    def start(self, total: int, description: str = "") -> None:
-        pass
-
-    def update(self, n: int = 1, **metrics: float) -> None:
-        self.done += n
-        if self.done >= self.after:
-            raise _Interrupted
-
-    def close(self) -> None:
-        pass
-
-
 FLOW_CASES = {
     "GeneratorFlow": (lambda **kw: small_flow(checkpoint_every=2, **kw), polygons),
     "ImageGeneratorFlow": (lambda **kw: ImageGeneratorFlow(**{
@@ -203,8 +182,8 @@ FLOW_CASES = {
 def test_an_edited_next_iteration_is_refused(name, next_iteration, tmp_path):
     make, data = FLOW_CASES[name]
     path = tmp_path / "checkpoint"
-    with pytest.raises(_Interrupted):
-        make(checkpoint=path, progress=_StopAfter(5)).fit(data())
+    with pytest.raises(FitInterrupted):
+        make(checkpoint=path, progress=InterruptAfter(5)).fit(data())
     run = RunDirectory.open(path)
     arrays, meta = run.load_checkpoint()
     run.save_checkpoint(arrays, {**meta, "next_iteration": next_iteration})
@@ -215,8 +194,8 @@ def test_an_edited_next_iteration_is_refused(name, next_iteration, tmp_path):
 
 def test_a_checkpoint_history_of_the_wrong_length_is_refused(tmp_path):
     path = tmp_path / "checkpoint"
-    with pytest.raises(_Interrupted):
-        small_flow(checkpoint=path, checkpoint_every=2, progress=_StopAfter(5)).fit(polygons())
+    with pytest.raises(FitInterrupted):
+        small_flow(checkpoint=path, checkpoint_every=2, progress=InterruptAfter(5)).fit(polygons())
     run = RunDirectory.open(path)
     arrays, meta = run.load_checkpoint()
     run.save_checkpoint({**arrays, "history.loss": np.zeros(3)}, meta)

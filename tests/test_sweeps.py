@@ -337,6 +337,7 @@ def test_existing_or_different_sweeps_are_not_overwritten(tmp_path, client):
         sweeps.run_sweep(_config(), other, client=client, progress="none")
 
 
+@pytest.mark.slow
 def test_a_killed_worker_loses_no_run_and_duplicates_none(tmp_path):
     config = _config(seeds=[0, 1, 2, 3], fixed={**TINY["fixed"], "n_steps": 60})
     killed = []
@@ -361,6 +362,7 @@ def test_a_killed_worker_loses_no_run_and_duplicates_none(tmp_path):
     assert all(r["status"] == "ok" for r in rows)
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_from_the_command_line(tmp_path):
     config = _write_toml(tmp_path / "s.toml", TINY_TOML.format(steps=60))
     out = tmp_path / "sweep"

@@ -1,4 +1,4 @@
-"""Public testing helpers: check that a map respects a group action.
+"""Public testing helpers: check that a map respects a group action; interrupt a fit.
 
 >>> import numpy as np
 >>> from symmetrykit import lie, testing
@@ -10,6 +10,9 @@ A map ``f`` is *equivariant* under a group element acting as ``g_in`` on inputs 
 outputs when ``f(g_in · x) = g_out · f(x)`` for every sample ``x``; *invariant* when ``g_out`` is
 the identity. Samples are rows, so ``g · x`` is ``x @ g.T``. Both numpy arrays and torch tensors
 work (the map is called with what it is given), and several group elements can be checked at once.
+
+:class:`InterruptAfter` is a progress meter that stops a fit after a given number of steps, a
+stand-in for ``kill`` when testing that a checkpointed fit resumes bit-identically.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["assert_equivariant", "assert_invariant", "equivariance_error"]
+__all__ = ["FitInterrupted", "InterruptAfter", "assert_equivariant", "assert_invariant",
+           "equivariance_error"]
 
 
 def _as_numpy(value: Any) -> np.ndarray:
@@ -128,3 +132,30 @@ def assert_invariant(
 ) -> None:
     """Raise ``AssertionError`` unless ``f(g_in · x) = f(x)`` within ``atol``."""
     assert_equivariant(f, x, g_in, "identity", atol=atol, compare=compare)
+
+
+class FitInterrupted(Exception):
+    """Raised by :class:`InterruptAfter` in the middle of a fit."""
+
+
+class InterruptAfter:
+    """A progress meter that raises :class:`FitInterrupted` once ``after`` steps are done.
+
+    Pass it as an estimator's ``progress=`` to cut a fit off where a ``kill`` could: the
+    checkpoint written so far is what a resumed fit starts from.
+    """
+
+    def __init__(self, after: int) -> None:
+        self.after, self.done = int(after), 0
+
+    def start(self, total: int, description: str = "") -> None:
+        """Nothing to show."""
+
+    def update(self, n: int = 1, **metrics: float) -> None:
+        """Count ``n`` steps; interrupt when ``after`` are done."""
+        self.done += n
+        if self.done >= self.after:
+            raise FitInterrupted(f"interrupted after {self.done} steps")
+
+    def close(self) -> None:
+        """Nothing to close."""
