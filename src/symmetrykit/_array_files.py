@@ -30,7 +30,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ._validation import available_memory
+from ._validation import available_memory, bytes_text
 
 __all__ = ["NpzArchive", "file_signature", "pickle_refusal", "read_npy", "read_npz"]
 
@@ -49,14 +49,6 @@ _READ_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zipfile.Large
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _bytes_text(n: float) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.3g} {unit}"
-        n /= 1024
-    return f"{n:.3g} PiB"  # pragma: no cover - the loop returns first
 
 
 def pickle_refusal(label: str) -> ValueError:
@@ -87,7 +79,7 @@ class _Budget:
     def take(self, nbytes: int, label: str, shape: tuple[int, ...], dtype: np.dtype) -> None:
         if self.left is not None and nbytes > self.left:
             raise ValueError(f"{label}: the array of shape {shape} ({dtype}) needs "
-                             f"{_bytes_text(nbytes)}, more than the {_bytes_text(self.left)} "
+                             f"{bytes_text(nbytes)}, more than the {bytes_text(self.left)} "
                              "of memory available")
         if self.left is not None:
             self.left -= nbytes
@@ -124,7 +116,7 @@ def _read_array(stream: IO[bytes], size: int, label: str, budget: _Budget) -> np
         problem = ("the file is truncated or its header was edited" if nbytes > available
                    else "unexpected bytes follow the data")
         raise ValueError(f"{label}: the header claims shape {shape} ({dtype}), "
-                         f"{_bytes_text(nbytes)} of data, but {_bytes_text(max(available, 0))} "
+                         f"{bytes_text(nbytes)} of data, but {bytes_text(max(available, 0))} "
                          f"follow it; {problem}")
     budget.take(nbytes, label, shape, dtype)
     flat = np.empty(count, dtype=dtype)
@@ -282,8 +274,8 @@ class NpzArchive:
         """Every array, by name; their total size is checked against memory first."""
         total = sum(info.file_size for info in self._members.values())
         if self._budget.left is not None and total > self._budget.left:
-            raise ValueError(f"{self.name}: its arrays need {_bytes_text(total)}, more than the "
-                             f"{_bytes_text(self._budget.left)} of memory available")
+            raise ValueError(f"{self.name}: its arrays need {bytes_text(total)}, more than the "
+                             f"{bytes_text(self._budget.left)} of memory available")
         return {name: self.read(name) for name in self._members}
 
     def close(self) -> None:

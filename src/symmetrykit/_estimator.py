@@ -246,13 +246,11 @@ class SymmetryEstimator(BaseEstimator):
             check_cost(self._name(), estimate)
 
     def _check_finite_loss(self, loss: Any, step: int) -> float:
-        """``float(loss)``; raises ``FloatingPointError`` naming the step if it is not finite."""
-        value = float(loss.detach()) if hasattr(loss, "detach") else float(loss)
-        if not math.isfinite(value):
-            raise FloatingPointError(
-                f"{self._name()}: the loss became {value} at step {step}; lower the learning "
-                "rate or check the data for extreme values")
-        return value
+        """``float(loss)``; raises ``FloatingPointError`` naming the step if it is not finite
+        (a :class:`LossGuard` without the explosion check, for one-off values)."""
+        return LossGuard(self._name(), factor=math.inf,
+                         fix="lower the learning rate or check the data for extreme values"
+                         )(loss, step)
 
     def _loss_guard(self, *, factor: float = 1e6, fix: str = "lower the learning rate") -> Any:
         """A :class:`LossGuard` for this fit: ``guard(loss, step)`` returns ``float(loss)``."""

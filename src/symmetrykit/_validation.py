@@ -26,10 +26,12 @@ import numpy as np
 
 __all__ = [
     "CHECKPOINT",
+    "CHECKPOINTING",
     "DEVICE",
     "POSITIVE",
     "PROGRESS",
     "RANDOM_STATE",
+    "TRAINING",
     "Boolean",
     "CostError",
     "CostEstimate",
@@ -43,8 +45,9 @@ __all__ = [
     "Whatever",
     "as_samples",
     "available_memory",
+    "bytes_text",
     "check_cost",
-    "ensure_finite_array",
+    "duration_text",
     "validate_params",
 ]
 
@@ -253,6 +256,11 @@ PROGRESS: list[Any] = [None, Whatever(_is_progress, "one of 'auto', 'none', 'tex
 CHECKPOINT: list[Any] = [None, Text(paths=True)]
 #: A finite number > 0: learning rates, flow times, gains, time budgets.
 POSITIVE = Real(0, closed="neither")
+#: The parameters of every torch-trained estimator, and of those that checkpoint their fit.
+TRAINING: dict[str, list[Any]] = {"random_state": RANDOM_STATE, "device": DEVICE,
+                                  "progress": PROGRESS}
+CHECKPOINTING: dict[str, list[Any]] = {"checkpoint": CHECKPOINT,
+                                       "checkpoint_every": [Integer(1)]}
 
 
 def _shown(value: Any) -> str:
@@ -339,15 +347,6 @@ def as_samples(X: Any, *, name: str = "X", min_samples: int = 1, owner: str | No
     return array
 
 
-def ensure_finite_array(array: np.ndarray, what: str) -> np.ndarray:
-    """``array`` if it is real and finite; otherwise one ValueError naming ``what``."""
-    if array.dtype.kind not in "biuf":
-        raise ValueError(f"{what} has dtype {array.dtype}; a real numeric array was expected")
-    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-        raise ValueError(f"{what} contains NaN or inf values")
-    return array
-
-
 # ------------------------------------------------------------------------------ cost
 @dataclass(frozen=True)
 class CostEstimate:
@@ -367,26 +366,30 @@ class CostEstimate:
         return self.setup_seconds + self.seconds_per_step * self.steps
 
     def describe(self) -> str:
-        text = (f"about {_bytes_text(self.memory_bytes)} of memory and "
-                f"{_seconds_text(self.seconds_per_step)} per step "
-                f"({_seconds_text(self.total_seconds)} in all for {self.steps} steps)")
+        text = (f"about {bytes_text(self.memory_bytes)} of memory and "
+                f"{duration_text(self.seconds_per_step)} per step "
+                f"({duration_text(self.total_seconds)} in all for {self.steps} steps)")
         return f"{text} [{self.detail}]" if self.detail else text
 
 
-def _bytes_text(n: float) -> str:
+def bytes_text(n: float) -> str:
+    """A byte count for people: ``"512 B"``, ``"1.36 GiB"``."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024 or unit == "TiB":
-            return f"{n:.3g} {unit}"
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
         n /= 1024
-    return f"{n:.3g} TiB"  # pragma: no cover
+    return f"{n:.3g} TiB"  # pragma: no cover - the loop returns first
 
 
-def _seconds_text(s: float) -> str:
-    if s < 120:
-        return f"{s:.3g} s"
-    if s < 7200:
-        return f"{s / 60:.3g} min"
-    return f"{s / 3600:.3g} h"
+def duration_text(seconds: float) -> str:
+    """A duration for people: seconds, minutes, hours or days, three digits."""
+    if seconds < 120:
+        return f"{seconds:.3g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.3g} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.3g} h"
+    return f"{seconds / 86400:.3g} days"
 
 
 def available_memory() -> float | None:
@@ -418,7 +421,7 @@ def check_cost(owner: str, estimate: CostEstimate, *, memory: float | None = Non
     ``slow_step_seconds`` or the whole fit beyond ``slow_fit_seconds``."""
     memory = available_memory() if memory is None else memory
     if memory is not None and estimate.memory_bytes > memory:
-        raise CostError(f"{owner}: this fit needs more memory than the {_bytes_text(memory)} "
+        raise CostError(f"{owner}: this fit needs more memory than the {bytes_text(memory)} "
                         f"available: {estimate.describe()}; use fewer features, a smaller "
                         "batch_size or a larger machine")
     if (estimate.seconds_per_step > slow_step_seconds

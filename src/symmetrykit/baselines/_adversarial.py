@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .._estimator import SymmetryEstimator
-from .._validation import DEVICE, POSITIVE, PROGRESS, RANDOM_STATE, Integer, as_samples
+from .._validation import POSITIVE, TRAINING, Integer, as_samples
 
 __all__ = ["AdversarialSymmetry", "Discriminator"]
 
@@ -38,9 +38,7 @@ SHARED_CONSTRAINTS: dict[str, list[Any]] = {
     "init_scale": [POSITIVE],
     "max_time": [POSITIVE, None],
     "log_every": [Integer(1)],
-    "device": DEVICE,
-    "progress": PROGRESS,
-    "random_state": RANDOM_STATE,
+    **TRAINING,
 }
 
 

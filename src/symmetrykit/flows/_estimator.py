@@ -22,11 +22,9 @@ import torch
 
 from .._estimator import SymmetryEstimator
 from .._validation import (
-    CHECKPOINT,
-    DEVICE,
+    CHECKPOINTING,
     POSITIVE,
-    PROGRESS,
-    RANDOM_STATE,
+    TRAINING,
     Boolean,
     Integer,
     Options,
@@ -246,11 +244,8 @@ class GeneratorFlow(SymmetryEstimator):
         "periodic_mode": [Options(("fourier", "blend"))],
         "residual_method": [Options(("chain", "weno"))],
         "validity": [Whatever(callable, "a callable points -> (B,) scores"), None],
-        "random_state": RANDOM_STATE,
-        "device": DEVICE,
-        "progress": PROGRESS,
-        "checkpoint": CHECKPOINT,
-        "checkpoint_every": [Integer(1)],
+        **TRAINING,
+        **CHECKPOINTING,
     }
 
     def __init__(

@@ -25,11 +25,9 @@ import torch
 
 from .._estimator import SymmetryEstimator
 from .._validation import (
-    CHECKPOINT,
-    DEVICE,
+    CHECKPOINTING,
     POSITIVE,
-    PROGRESS,
-    RANDOM_STATE,
+    TRAINING,
     Boolean,
     Integer,
     Options,
@@ -249,11 +247,8 @@ class ImageGeneratorFlow(SymmetryEstimator):
         "classifier_epochs": [Integer(1)],
         "sensitivity_images": [Integer(1)],
         "sensitivity_centres": [Integer(1)],
-        "random_state": RANDOM_STATE,
-        "device": DEVICE,
-        "progress": PROGRESS,
-        "checkpoint": CHECKPOINT,
-        "checkpoint_every": [Integer(1)],
+        **TRAINING,
+        **CHECKPOINTING,
     }
 
     def __init__(

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import CostEstimate
+from .._validation import CostEstimate, duration_text
 
 __all__ = ["estimate_cost", "float32_ready", "warm_start_seconds"]
 
@@ -122,22 +122,12 @@ def estimate_cost(params: Mapping[str, Any], n_samples: int, dim: int) -> CostEs
     if not on_host:
         detail += " (step time estimated for one CPU core; the accelerator's memory not counted)"
     if warm:
-        parts = ", ".join(f"{basis} {_duration(s)}" for basis, s in warm.items())
-        detail += f"; the warm start about {_duration(sum(warm.values()))} ({parts})"
+        parts = ", ".join(f"{basis} {duration_text(s)}" for basis, s in warm.items())
+        detail += f"; the warm start about {duration_text(sum(warm.values()))} ({parts})"
         if warm.get("frequency", 0.0) > 60:
             detail += "; warm_bases without 'frequency' skips its costliest candidate"
     return CostEstimate(memory_bytes(shape, on_host=on_host), step_seconds(shape), steps,
                         detail, setup_seconds=sum(warm.values()))
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.2g} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.2g} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.2g} h"
-    return f"{seconds / 86400:.3g} days"
 
 
 def float32_ready(X: np.ndarray) -> np.ndarray:

@@ -14,11 +14,9 @@ from sklearn.base import TransformerMixin
 from .._checkpoint import restore_rng
 from .._estimator import SymmetryEstimator
 from .._validation import (
-    CHECKPOINT,
-    DEVICE,
+    CHECKPOINTING,
     POSITIVE,
-    PROGRESS,
-    RANDOM_STATE,
+    TRAINING,
     CostEstimate,
     Integer,
     Options,
@@ -227,12 +225,9 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         "warm_bases": [Sequence_(Options(WARM_BASES), min_length=1, distinct=True)],
         "n_restarts": [Integer(1)],
         "resolution_ramp": [Real(0)],
-        "checkpoint": CHECKPOINT,
-        "checkpoint_every": [Integer(1)],
         "log_every": [Integer(1)],
-        "device": DEVICE,
-        "progress": PROGRESS,
-        "random_state": RANDOM_STATE,
+        **CHECKPOINTING,
+        **TRAINING,
     }
 
     def _checked_samples(self, X: Any) -> np.ndarray:
