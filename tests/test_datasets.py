@@ -34,6 +34,7 @@ BUILTIN_NAMES = [
     "legendre-frequency",
     "legendre-circulant",
     "mnist-slices",
+    "image-rows",
 ]
 
 
@@ -339,6 +340,7 @@ def test_registry_lists_the_builtin_sets_in_a_stable_order():
     defaults = {info.name: info.defaults["dim"] for info in infos}
     assert defaults["gaussian-circulant"] == defaults["legendre-circulant"] == 7
     assert defaults["gaussian-permuted"] == 33 and defaults["mnist-slices"] == 27
+    assert defaults["image-rows"] == 129
     assert "Pᵀ S P" in datasets.get_dataset_info("gaussian-permuted").ground_truth
 
 

@@ -150,11 +150,14 @@ def atomic_write_figure(fig: Any, path: str | os.PathLike[str], *, dpi: float = 
                         **savefig_kwargs: Any) -> Path:
     """Save a matplotlib figure as a PNG at ``path`` atomically, creating its folder.
 
-    ``bbox_inches`` defaults to ``"tight"``; other keywords go to ``fig.savefig``.
+    ``bbox_inches`` defaults to ``"tight"`` for a figure without a layout engine; one with an
+    engine (``layout="constrained"``) is laid out already, and a tight box would draw it twice
+    (most of the cost of saving). Other keywords go to ``fig.savefig``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    savefig_kwargs.setdefault("bbox_inches", "tight")
+    engine = getattr(fig, "get_layout_engine", lambda: None)()
+    savefig_kwargs.setdefault("bbox_inches", None if engine is not None else "tight")
     with _atomic_open(path) as handle:
         fig.savefig(handle, format="png", dpi=dpi, **savefig_kwargs)
     return path
@@ -651,7 +654,8 @@ class RunDirectory:
         dpi
             Resolution.
         **savefig_kwargs
-            Passed on to ``fig.savefig``; ``bbox_inches`` defaults to ``"tight"``.
+            Passed on to ``fig.savefig``; ``bbox_inches`` defaults to ``"tight"`` (see
+            :func:`atomic_write_figure`).
 
         Returns
         -------

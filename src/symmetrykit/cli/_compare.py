@@ -48,7 +48,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             run.save_figure(comparison_bars([r.label for r in results],
                                             [r.score for r in results]), "scores")
     print(f"wrote {out}")
-    print(f"  data  {name}: {ds.n_samples} x {ds.dim}, budget {budget:.0f} s per baseline")
+    print(f"  data  {name}: {ds.n_samples} x {ds.dim}, budget {budget:.0f} s per method")
     for r in results:
         shown = "n/a (no ground truth)" if r.score is None else f"{r.score:.4f}"
         print(f"  {r.label:15s} {shown:>8s}  [{r.conversion}]  wall {r.wall_s:.1f} s, "
@@ -67,7 +67,8 @@ def add_parser(commands: Any) -> None:
     sub.add_argument("--methods", default="lens,liegan,symgan",
                      help="comma-separated: lens, liegan, symgan (default: all)")
     sub.add_argument("--budget", default="300s",
-                     help="wall-clock training time per baseline, e.g. 300s or 5m")
+                     help="wall-clock time per method (SymmetryLens: its whole fit), "
+                     "e.g. 300s or 5m")
     add_run_options(sub, out="run directory (default runs/compare-NAME-seedS)",
                     seed="seed of the data and the fits (default 0)", progress=True)
     sub.set_defaults(handler=_cmd_compare)

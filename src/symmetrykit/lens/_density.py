@@ -82,8 +82,12 @@ class ConditionalMixture(nn.Module):
 
         ``given`` (B,) holds the conditioning value, ``slot`` (B,) its component index.
         """
-        hidden = torch.nn.functional.leaky_relu(
-            given[None, :, None] * self.embed[:, slot] + self.embed_bias, 0.2)
+        # The rows of the slots' embeddings as a product with one-hot rows rather than an
+        # index: the gradient of an index is a scatter-add, whose threads add in a varying
+        # order, so fits with more than one torch thread were not reproducible bit for bit.
+        rows = torch.nn.functional.one_hot(slot, self.dim).to(self.embed.dtype) @ self.embed
+        hidden = torch.nn.functional.leaky_relu(given[None, :, None] * rows + self.embed_bias,
+                                                0.2)
         out = torch.baddbmm(self.head_bias, hidden, self.head)
         out = out.view(3, -1, self.dim, self.n_kernels)
         log_weights = torch.log_softmax(3.5 * torch.tanh(out[0]), dim=-1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -13,6 +14,7 @@ from sklearn.base import TransformerMixin
 
 from .._checkpoint import restore_rng
 from .._estimator import SymmetryEstimator
+from .._optim import Adam
 from .._validation import (
     CHECKPOINTING,
     POSITIVE,
@@ -27,9 +29,10 @@ from .._validation import (
 from ..metrics import generator_similarity
 from . import _losses as losses
 from ._checkpoint import check_meta, pack_current, pack_finished, unpack_current, unpack_finished
+from ._convergence import ConvergenceMonitor
 from ._cost import estimate_cost, float32_ready
 from ._density import ConditionalMixture, MarginalMixture
-from ._lifting import group_convolution, orthogonal_from_parameters
+from ._lifting import cayley_orthogonal, group_convolution, orthogonal_from_parameters
 from ._warm_start import WARM_BASES, WarmStart, warm_start, warm_start_from_fields
 
 __all__ = ["SymmetryLens"]
@@ -104,6 +107,13 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         signed). A candidate is used if it is usable (the rotation converged; the frequency
         reading makes the signals more kurtotic than they come) and its generator is not the
         same as an earlier one's (``|cos| ≥ 0.99``).
+    warm_update
+        How a warm-started run moves ``G`` away from its start ``G₀``: ``"cayley"`` (default)
+        ``G = G₀ · (I − K/2)⁻¹(I + K/2)`` with ``K = ½(A − Aᵀ)`` and ``A`` starting near 0, one
+        linear solve per step; ``"exp"`` ``G = expm(½(A − Aᵀ))`` with ``A`` starting at the
+        logarithm of ``G₀``, the paper's parametrisation, whose exponential and its gradient
+        cost about 15× as much at 129 features (and dominate the step from ~65 features on).
+        Both agree to second order in ``K``; runs from a random start always use the paper's.
     n_restarts
         Independent runs from different initialisations; the one with the lowest
         unsupervised loss (evaluated with its own density estimators at the end of the
@@ -117,6 +127,18 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         pixel looks alike, so without the ramp the filter can settle off the middle of the
         shift chain, where ``G`` bends at the far edge; delaying the sharpening lets the chain
         form around a broad filter first (a deviation from the paper).
+    tol, generator_tol, n_iter_no_change
+        When a warm-started run is done (``tol=None``: never before ``n_steps``, which is always
+        the cap). The model loss is averaged over windows of 50 steps; a run stops when the
+        window's mean has not improved on the best window by more than
+        ``tol · max(1, |best|)`` for ``n_iter_no_change`` windows in a row and the central crop
+        of ``G`` moved by less than ``generator_tol`` (relative Frobenius norm) over the last
+        window (:mod:`symmetrykit.lens._convergence`). Runs from a random start follow their
+        curriculum to the end.
+    max_time
+        Wall-clock budget of the whole fit in seconds, the warm start included (``None``: no
+        limit). Each run gets an equal share of what is left when it starts and stops after the
+        first step past it; the result then depends on the machine's speed.
     checkpoint
         Directory for atomic checkpoints (``None``: none). If it already holds a checkpoint of
         the same fit (same data, same parameters) the fit resumes from it and ends with exactly
@@ -156,6 +178,13 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         Final unsupervised loss of every run and the index of the kept one.
     restart_starts_ : list of str
         How every run started: the ``source`` of its warm start, or ``"random"``.
+    run_steps_ : list of int
+        Model steps each run took (fewer than ``n_steps`` when it converged or ran out of
+        ``max_time``).
+    n_iter_ : int
+        Model steps of the kept run.
+    stop_reasons_ : list of str
+        Why each run ended: ``"converged"``, ``"max_time"`` or ``"n_steps"``.
     fit_time_ : dict
         ``{"wall_s", "cpu_s"}`` of the fit.
     n_features_in_ : int
@@ -188,8 +217,13 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         init: str = "warm",
         warm_model_lr: float = 1e-3,
         warm_bases: tuple[str, ...] = ("rotation", "coordinates", "frequency"),
+        warm_update: str = "cayley",
         n_restarts: int = 1,
         resolution_ramp: float = 0.5,
+        tol: float | None = 1e-3,
+        generator_tol: float = 2e-2,
+        n_iter_no_change: int = 2,
+        max_time: float | None = None,
         checkpoint: Any = None,
         checkpoint_every: int = 500,
         log_every: int = 50,
@@ -223,8 +257,13 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         "init": [Options(("random", "warm"))],
         "warm_model_lr": [POSITIVE],
         "warm_bases": [Sequence_(Options(WARM_BASES), min_length=1, distinct=True)],
+        "warm_update": [Options(("cayley", "exp"))],
         "n_restarts": [Integer(1)],
         "resolution_ramp": [Real(0)],
+        "tol": [None, Real(0)],
+        "generator_tol": [Real(0)],
+        "n_iter_no_change": [Integer(1)],
+        "max_time": [None, POSITIVE],
         "log_every": [Integer(1)],
         **CHECKPOINTING,
         **TRAINING,
@@ -310,6 +349,7 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         eval_idx = torch.randperm(n_samples, generator=gen)[: min(n_samples, 16_384)]
         filter_start = torch.zeros(dim, dtype=torch.float64)
 
+        wall_start = time.perf_counter()
         with self._fit_clock():
             self.warm_starts_ = []
             if self.init == "warm":
@@ -329,6 +369,9 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
                                      "it to start afresh)")
                 runs = [unpack_finished(i, arrays, meta, dim + 2 * padding)
                         for i in range(meta["finished_restarts"])]
+                for i, run in enumerate(runs):
+                    run["base"] = self._run_base(
+                        self.warm_starts_[i] if i < len(self.warm_starts_) else None, device)
                 restore_rng("rng", gen, arrays)
                 if meta["next_step"] is not None and len(runs) < n_runs:
                     resume = (arrays, int(meta["next_step"]))
@@ -341,6 +384,8 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
                     arrays.update(pack_current(current))
                 store.save(arrays, {"finished_restarts": len(runs), "next_step": next_step,
                                     "final_losses": [r["final_loss"] for r in runs],
+                                    "run_steps": [r["steps"] for r in runs],
+                                    "stop_reasons": [r["stop_reason"] for r in runs],
                                     "padding": padding})
 
             per_run = self.warmup_steps + self.n_steps
@@ -350,10 +395,16 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
                 for restart in range(len(runs), n_runs):
                     start, f0 = None, filter_start
                     if restart < len(self.warm_starts_):
-                        start = torch.as_tensor(self.warm_starts_[restart].skew)
-                        f0 = torch.as_tensor(self.warm_starts_[restart].filter)
+                        start = self.warm_starts_[restart]
+                        f0 = torch.as_tensor(start.filter)
+                    deadline = None
+                    if self.max_time is not None:
+                        # An equal share of what is left for every run still to come.
+                        now = time.perf_counter()
+                        left = wall_start + self.max_time - now
+                        deadline = now + left / (n_runs - restart)
                     run = self._fit_single(data, f0, gen, monitor, meter, restart, padding,
-                                           start, resume=resume,
+                                           start, resume=resume, deadline=deadline,
                                            save=save if store is not None else None)
                     resume = None
                     run["final_loss"] = self._evaluate(data[eval_idx.to(device)], run)
@@ -364,7 +415,7 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
             best = runs[best_index]
 
             with torch.no_grad():
-                g = orthogonal_from_parameters(best["a"]).cpu().numpy()
+                g = _rotation(best["a"], best["base"]).cpu().numpy()
                 f = best["f"].cpu()
                 f_unit = f / (torch.linalg.vector_norm(f) + 1e-12)
                 phi = group_convolution(torch.as_tensor(g), f_unit, padding).numpy()
@@ -375,6 +426,9 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
             self.padding_ = padding
             self.history_ = best["history"]
             self.restart_losses_ = [r["final_loss"] for r in runs]
+            self.run_steps_ = [int(r["steps"]) for r in runs]
+            self.stop_reasons_ = [str(r["stop_reason"]) for r in runs]
+            self.n_iter_ = self.run_steps_[best_index]
             self.restart_starts_ = ([w.source for w in self.warm_starts_]
                                     + ["random"] * (len(runs) - len(self.warm_starts_)))
             self.best_restart_ = best_index
@@ -383,12 +437,22 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
             self.n_features_in_ = dim
         return self
 
+    def _run_base(self, start: WarmStart | None, device: torch.device) -> torch.Tensor | None:
+        """The fixed rotation ``G₀`` that a run's ``A`` corrects (``warm_update="cayley"``), or
+        ``None`` when ``A`` parametrises ``G`` through the matrix exponential."""
+        if start is None or self.warm_update != "cayley":
+            return None
+        return torch.as_tensor(start.padded_generator, dtype=torch.float64, device=device)
+
     def _fit_single(self, data, filter_start, gen, monitor, meter, restart: int, padding: int,
-                    start: torch.Tensor | None, *, resume=None, save=None) -> dict[str, Any]:
-        """One optimisation run from ``start`` (an initial ``A``) or a random initialisation.
+                    start: WarmStart | None, *, resume=None, save=None,
+                    deadline: float | None = None) -> dict[str, Any]:
+        """One optimisation run from a warm ``start`` or a random initialisation.
 
         ``resume = (arrays, next_step)`` continues a checkpointed run; ``save(state, next_step)``
-        writes a checkpoint every ``checkpoint_every`` steps.
+        writes a checkpoint every ``checkpoint_every`` steps. The run ends at ``n_steps``, when it
+        has converged (warm starts, ``tol``) or after the first step past ``deadline``
+        (``time.perf_counter()`` seconds).
         """
         n_samples, dim = data.shape
         device = data.device
@@ -397,8 +461,9 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         batch = min(self.batch_size, n_samples) // dim * dim
 
         a = (torch.randn(size, size, generator=gen, dtype=torch.float64) * self.init_scale)
-        if start is not None:
-            a = a + start.to(torch.float64)
+        base = self._run_base(start, device)
+        if start is not None and base is None:
+            a = a + torch.as_tensor(start.skew, dtype=torch.float64)
         a = a.to(device).requires_grad_(True)
         f = filter_start.clone().to(device).requires_grad_(True)
         marginal = MarginalMixture(dim, self.n_kernels, rng=gen).to(device)
@@ -407,8 +472,8 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         refining = start is not None
         model_lr = self.warm_model_lr if refining else self.model_lr
         filter_noise = 0.0 if refining else self.filter_noise
-        model_opt = torch.optim.Adam([a, f], lr=model_lr, eps=1e-7)
-        est_opt = torch.optim.Adam(est_params, lr=self.estimator_lr, eps=1e-7)
+        model_opt = Adam([a, f], lr=model_lr, eps=1e-7)
+        est_opt = Adam(est_params, lr=self.estimator_lr, eps=1e-7)
         slot = torch.arange(batch, device=device) % dim
 
         lr_factor, tau_schedule = self._schedule()
@@ -419,9 +484,13 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         model_lr_name = "warm_model_lr" if refining else "model_lr"
         guards = {"estimator": self._loss_guard(fix="lower estimator_lr"),
                   "model": self._loss_guard(fix=f"lower {model_lr_name}")}
+        convergence = (ConvergenceMonitor(STOP_WINDOW, self.tol, self.n_iter_no_change,
+                                          self.generator_tol)
+                       if refining and self.tol is not None else None)
         state = {"a": a, "f": f, "gen": gen, "marginal": marginal, "conditional": conditional,
                  "model_opt": model_opt, "est_opt": est_opt, "history": history,
-                 "guards": guards}
+                 "guards": guards, "convergence": convergence}
+        stop_reason, steps_done = "n_steps", self.n_steps
         first_step = -self.warmup_steps
         if resume is not None:
             unpack_current(resume[0], state)
@@ -440,7 +509,12 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
             noise = torch.randn(dim, generator=gen, dtype=torch.float64).to(device)
             noisy = f + sigma * noise
             f_unit = noisy / (torch.linalg.vector_norm(noisy) + 1e-7)
-            g = orthogonal_from_parameters(a)
+            if warming_up:
+                # The model does not move in the warm-up: no graph through G.
+                with torch.no_grad():
+                    g = _rotation(a, base)
+            else:
+                g = _rotation(a, base)
             phi = group_convolution(g, f_unit, padding)
             yb = xb @ phi.to(torch.float32).T
             terms = self._loss_terms(yb, slot, marginal, conditional, tau)
@@ -460,11 +534,27 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
                     p.grad = gr
                 model_opt.step()
                 _check_rotation_size(a, t, of_run, model_lr_name)
+                if convergence is not None:
+                    convergence.add(model_value)
             for p, gr in zip(est_params, est_grads, strict=True):
                 p.grad = gr
             est_opt.step()
 
-            if not warming_up and (t % self.log_every == 0 or t == self.n_steps - 1):
+            stopping = False
+            if convergence is not None and convergence.window_full():
+                crop = g.detach()[padding:padding + dim, padding:padding + dim].cpu().numpy()
+                converged, window = convergence.check(crop)
+                meter.update(0, **window)
+                if converged:
+                    stop_reason, stopping = "converged", True
+            if (deadline is not None and not stopping and step + 1 < self.n_steps
+                    and time.perf_counter() > deadline):
+                stop_reason, stopping = "max_time", True
+            if stopping:
+                steps_done = step + 1
+
+            if not warming_up and (t % self.log_every == 0 or t == self.n_steps - 1
+                                   or stopping):
                 record = {"step": t, "restart": restart, "tau": tau,
                           "model_lr": model_lr * lr_factor[t], "loss": model_value}
                 record.update({k: float(v.detach()) for k, v in terms.items()})
@@ -476,10 +566,14 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
                     history.setdefault(key, []).append(float(value))
                 meter.update(0, **{k: record[k] for k in record if k != "step"})
             meter.update(1)
+            if stopping:
+                meter.update(self.n_steps - step - 1)  # the steps this run no longer needs
+                break
             done = step + 1 + self.warmup_steps
             if save is not None and done % self.checkpoint_every == 0 and step + 1 < self.n_steps:
                 save(state, step + 1)
-        return {"a": a.detach(), "f": f.detach(), "padding": padding, "slot_batch": batch,
+        return {"a": a.detach(), "base": base, "f": f.detach(), "padding": padding,
+                "slot_batch": batch, "steps": max(steps_done, 0), "stop_reason": stop_reason,
                 "marginal": marginal, "conditional": conditional, "history": history}
 
     @torch.no_grad()
@@ -488,7 +582,7 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         dim = data.shape[1]
         batch = run["slot_batch"]
         slot = torch.arange(batch, device=data.device) % dim
-        g = orthogonal_from_parameters(run["a"])
+        g = _rotation(run["a"], run["base"])
         f = run["f"]
         phi = group_convolution(g, f / (torch.linalg.vector_norm(f) + 1e-12), run["padding"])
         phi = phi.to(torch.float32)
@@ -600,6 +694,17 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         from ._legacy import read_format_1
 
         return read_format_1(cls, path)
+
+
+def _rotation(a: torch.Tensor, base: torch.Tensor | None) -> torch.Tensor:
+    """The padded group element of parameters ``a``: ``expm(½(A − Aᵀ))`` or, with a ``base``,
+    its Cayley correction (:func:`~._lifting.cayley_orthogonal`)."""
+    return orthogonal_from_parameters(a) if base is None else cayley_orthogonal(base, a)
+
+
+# Steps per window of the convergence test (see ConvergenceMonitor): a window's mean loss is
+# about 7× less noisy than one batch's.
+STOP_WINDOW = 25
 
 
 # A rotation's principal logarithm has eigen-angles in [−π, π], so its Frobenius norm is at most

@@ -17,8 +17,10 @@ so they are computed here once:
 ``final_loss``, ``restart_losses``, ``starts``, ``kept_run``, ``kept_start``, ``kept_loss``
     The last logged training loss of the kept run; every run's final unsupervised loss, how
     every run started and which one was kept (and its loss): how the result was chosen.
-``fit_time.wall_s`` / ``fit_time.cpu_s``, ``steps``, ``seed``, ``device``, ``filter_argmax``,
-``filter_centre``, ``dataset.*``
+``run_steps``, ``stop_reasons``
+    Model steps of every run and why it ended (``converged``, ``max_time``, ``n_steps``).
+``fit_time.wall_s`` / ``fit_time.cpu_s``, ``steps`` (all runs), ``seed``, ``device``,
+``filter_argmax``, ``filter_centre``, ``dataset.*``
     The fit's cost and set-up.
 
 Figures (drawn only when asked): ``generator`` (learned / true / error), ``error_histogram``,
@@ -82,7 +84,8 @@ def evaluate(estimator: Any, dataset: Any) -> Evaluation:
     dim = int(lens.n_features_in_)
     metrics: dict[str, Any] = {
         "dataset": dataset_metrics(dataset),
-        "steps": int(lens.n_steps),
+        # Runs saved before fits could stop early ran their full schedule.
+        "steps": int(sum(getattr(lens, "run_steps_", None) or [lens.n_steps])),
         "seed": integer_seed(lens),
         "device": str(lens.device),
         "fit_time": dict(getattr(lens, "fit_time_", None) or {}),
@@ -97,6 +100,9 @@ def evaluate(estimator: Any, dataset: Any) -> Evaluation:
     kept = getattr(lens, "best_restart_", None)
     if restart_losses:
         metrics["restart_losses"] = restart_losses
+    if getattr(lens, "run_steps_", None):
+        metrics["run_steps"] = [int(v) for v in lens.run_steps_]
+        metrics["stop_reasons"] = [str(v) for v in lens.stop_reasons_]
     if starts:
         metrics["starts"] = starts
     if kept is not None:
@@ -146,8 +152,10 @@ def _lines(dataset: Any, metrics: Mapping[str, Any]) -> list[str]:
             for i, (start, loss) in enumerate(zip(starts, losses, strict=True))))
     fit_time = metrics.get("fit_time", {})
     if "wall_s" in fit_time and "cpu_s" in fit_time:
+        reasons = metrics.get("stop_reasons")
+        why = f" ({', '.join(dict.fromkeys(reasons))})" if reasons else ""
         lines.append(f"time     wall {fit_time['wall_s']:.1f} s, CPU {fit_time['cpu_s']:.1f} s "
-                     f"for {metrics['steps']} steps")
+                     f"for {metrics['steps']} steps{why}")
     return lines
 
 

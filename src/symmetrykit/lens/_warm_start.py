@@ -184,23 +184,46 @@ def frequency_rotation(X: np.ndarray, rng: np.random.Generator, *, n_orders: int
         ordered = covariance[np.ix_(order, order)]
         return _toeplitz_deviation(sines @ (signs[:, None] * ordered * signs) @ sines)
 
-    best = (np.inf, None, None, 0)
-    for attempt in range(n_orders):
-        rows = magnitudes if attempt == 0 else magnitudes[rng.random(n) < 0.5]
+    def rotation_of(order: np.ndarray, signs: np.ndarray) -> np.ndarray:
+        rotation = np.zeros((dim, dim))
+        rotation[order] = signs[:, None] * sines  # z = (x[order] * signs) @ sines = x @ R
+        return rotation
+
+    def usable(rotation: np.ndarray) -> bool:
+        return _neighbour_correlation(centred @ rotation) > own_locality
+
+    def magnitude_order(rows: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             similarity = np.abs(np.nan_to_num(np.corrcoef(rows.T)))
         np.fill_diagonal(similarity, 0.0)
-        order = np.array(seriate(similarity))
+        return np.array(seriate(similarity))
+
+    own_locality = _neighbour_correlation(centred)
+    # A quick look first: the magnitude order with signs from greedy flips (no randomness, so
+    # the search below is unchanged). If even that reading is not more local than the data as
+    # given, the data are not sine coefficients of local signals, and the search — thousands of
+    # O(N³) deviations, minutes at N = 129 — is skipped. On the Table-1 sets this decides like
+    # the full search: the frequency sets pass, the other six fail.
+    first_order = magnitude_order(magnitudes)
+    ones = np.ones(dim)
+    _, quick_signs, quick_moves = _flip_signs(first_order, ones, deviation(first_order, ones),
+                                              deviation, dim)
+    quick = rotation_of(first_order, quick_signs)
+    if not usable(quick):
+        return quick, quick_moves, False
+
+    best = (np.inf, None, None, 0)
+    for attempt in range(n_orders):
+        order = (first_order if attempt == 0
+                 else magnitude_order(magnitudes[rng.random(n) < 0.5]))
         value, signs, moves = _best_signs(order, deviation, dim, rng, n_restarts)
         value, order, signs, polish = _exchange_neighbours(order, signs, value, deviation, dim)
         moves += polish
         if best[1] is None or value < best[0]:
             best = (value, order, signs, moves)
     _, order, signs, moves = best
-    rotation = np.zeros((dim, dim))
-    rotation[order] = signs[:, None] * sines  # z = (x[order] * signs) @ sines = x @ R
-    usable = _neighbour_correlation(centred @ rotation) > _neighbour_correlation(centred)
-    return rotation, moves, bool(usable)
+    rotation = rotation_of(order, signs)
+    return rotation, moves, usable(rotation)
 
 
 def _flip_signs(order, signs, value, deviation, dim, rng=None):
