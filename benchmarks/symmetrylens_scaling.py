@@ -49,15 +49,16 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THRE
 
 # ------------------------------------------------------------------ one fit (child process)
 _FIT = r"""
-import json, resource, sys, time
+import json, sys, time
 import numpy as np, torch
 torch.set_num_threads(1)
 import symmetrykit as sk
 from symmetrykit.lens import evaluate
-name, dim, seed, n_samples, device = json.loads(sys.argv[1])
+name, dim, seed, n_samples, device, n_steps = json.loads(sys.argv[1])
 ds = sk.datasets.make_dataset(name, n_samples=n_samples, dim=dim, random_state=seed)
 cpu0, wall0 = time.process_time(), time.perf_counter()
-lens = sk.SymmetryLens(random_state=seed, progress="none", device=device).fit(ds.X)
+lens = sk.SymmetryLens(random_state=seed, progress="none", device=device,
+                       **({} if n_steps is None else {"n_steps": n_steps})).fit(ds.X)
 cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
 metrics = evaluate(lens, ds).metrics
 print(json.dumps({"set": name, "dim": dim, "seed": seed, "n_samples": n_samples,
@@ -67,15 +68,28 @@ print(json.dumps({"set": name, "dim": dim, "seed": seed, "n_samples": n_samples,
                   "kept": lens.restart_starts_[lens.best_restart_],
                   "cos": metrics.get("cos"), "cos_start": metrics.get("cos_start"),
                   "phi_cos": metrics.get("phi_cos"),
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mib": peak_mib()}))
+"""
+# The child's peak resident memory: VmHWM of its own address space. (ru_maxrss would not do:
+# Linux keeps it across exec, so a child reports its parent's peak when that is higher.)
+_PEAK = r"""
+def peak_mib():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 """
 
 
-def run_fit(name: str, dim: int, seed: int, n_samples: int, device: str) -> dict[str, Any]:
-    """One default fit in a fresh single-threaded process; its JSON line."""
+def run_fit(name: str, dim: int, seed: int, n_samples: int, device: str,
+            n_steps: int | None = None) -> dict[str, Any]:
+    """One default fit (``n_steps`` capped if given) in a fresh single-threaded process; its
+    JSON line."""
     env = {**os.environ, **ONE_THREAD}
-    done = subprocess.run([sys.executable, "-c", _FIT,
-                           json.dumps([name, dim, seed, n_samples, device])],
+    done = subprocess.run([sys.executable, "-c", _PEAK + _FIT,
+                           json.dumps([name, dim, seed, n_samples, device, n_steps])],
                           capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         return {"set": name, "dim": dim, "seed": seed, "error": done.stderr.strip()[-2000:]}
@@ -273,6 +287,37 @@ def markdown(summary: list[dict], profiles: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
+def memory_probe(args: argparse.Namespace) -> None:
+    """Patch the peak memory of an earlier result with fresh probes (see ``--memory-probe``).
+
+    A step's memory does not change along a run, so a fit capped at 30 steps (warm start,
+    warm-up and 30 model steps) peaks where the full fit does."""
+    payload = json.loads(args.memory_probe.read_text())
+    rows = payload["runs"]
+    cells = sorted({(r["set"], r["dim"]) for r in rows if "error" not in r},
+                   key=lambda cell: -cell[1])
+
+    def probe(cell):
+        row = run_fit(cell[0], cell[1], 0, payload["meta"]["n_samples"],
+                      payload["meta"]["device"], n_steps=30)
+        print(f"{cell}: peak {row.get('peak_rss_mib', float('nan')):.0f} MiB", flush=True)
+        return cell, row.get("peak_rss_mib")
+    with ThreadPoolExecutor(args.jobs) as pool:
+        peaks = dict(pool.map(probe, cells))
+    for row in rows:
+        if (row.get("set"), row.get("dim")) in peaks:
+            row["peak_rss_mib"] = peaks[(row["set"], row["dim"])]
+    meta = payload["meta"]
+    meta["peak_memory"] = ("VmHWM of one 30-step fit per set and dimension (seed 0), measured "
+                           "separately: the fits' own ru_maxrss included their parent's peak")
+    summary = summarise(rows)
+    write_results(args.memory_probe, meta, summary, rows)
+    table = markdown(summary, meta["profile"], meta)
+    print(table)
+    if args.update_readme:
+        update_readme_section(README_BEGIN, README_END, table)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dims", type=int, nargs="+", default=[7, 33, 65, 129, 257])
@@ -290,7 +335,13 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS / "symmetrylens_scaling.json")
     parser.add_argument("--update-readme", action="store_true")
+    parser.add_argument("--memory-probe", type=Path, default=None, metavar="JSON",
+                        help="re-measure the peak memory of the fits in JSON (an earlier result "
+                        "of this script) with one 30-step fit per set and dimension, replace "
+                        "their peak_rss_mib and rewrite the file (and the README table)")
     args = parser.parse_args()
+    if args.memory_probe is not None:
+        return memory_probe(args)
 
     profiles = []
     if not args.no_profile:

@@ -61,7 +61,8 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
     Parameters
     ----------
     n_steps
-        Model optimisation steps.
+        Model optimisation steps per run: the cap; a warm-started run usually stops earlier, on
+        convergence (``tol``).
     batch_size
         Samples per step (rounded down to a multiple of the dimension).
     padding
