@@ -57,16 +57,16 @@ def _local_factory(signal: str, symmetry: str) -> Callable[..., SymmetryDataset]
     return functools.update_wrapper(factory, local_signals)
 
 
-def _mnist_factory(*, dim: int, **kwargs: Any) -> SymmetryDataset:
-    if "width" in kwargs:
-        raise ValueError("pass the window width of mnist-slices as dim, not width")
-    return mnist_slices(width=dim, **kwargs)
+def _window_factory(name: str, make: Callable[..., SymmetryDataset]
+                    ) -> Callable[..., SymmetryDataset]:
+    """The factory of a set of windows (``make(width=...)``) whose ``dim`` is the width."""
 
+    def factory(*, dim: int, **kwargs: Any) -> SymmetryDataset:
+        if "width" in kwargs:
+            raise ValueError(f"pass the window width of {name} as dim, not width")
+        return make(width=dim, **kwargs)
 
-def _image_rows_factory(*, dim: int, **kwargs: Any) -> SymmetryDataset:
-    if "width" in kwargs:
-        raise ValueError("pass the window width of image-rows as dim, not width")
-    return image_rows(width=dim, **kwargs)
+    return factory
 
 
 _GROUND_TRUTH = {
@@ -104,7 +104,7 @@ def _build_registry() -> dict[str, DatasetInfo]:
             )
     registry["mnist-slices"] = DatasetInfo(
         name="mnist-slices",
-        factory=_mnist_factory,
+        factory=_window_factory("mnist-slices", mnist_slices),
         defaults={"n_samples": _DEFAULT_N_SAMPLES, "dim": 27},
         ground_truth=_GROUND_TRUTH["translation"],
         description=(
@@ -114,7 +114,7 @@ def _build_registry() -> dict[str, DatasetInfo]:
     )
     registry["image-rows"] = DatasetInfo(
         name="image-rows",
-        factory=_image_rows_factory,
+        factory=_window_factory("image-rows", image_rows),
         defaults={"n_samples": _DEFAULT_N_SAMPLES, "dim": 129},
         ground_truth=_GROUND_TRUTH["translation"],
         description=(
