@@ -413,7 +413,7 @@ def test_help_data_list_and_usage_errors_import_no_torch():
         ["lie", "--help"], ["sweep", "--help"], ["compare", "--help"],
         ["lens", "discover", "--help"], ["flow", "discover", "--help"],
         ["discover", "--data", "gaussian-translation", "--no-such-option"],
-        ["flow-discover", "--data", "heat"],
+        ["flow-discover", "--data", "wave"],
         ["lens", "discover", "--data", "gaussian-translation", "--steps", "many"],
         ["sweep", "report"],
     ]

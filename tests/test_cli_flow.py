@@ -92,10 +92,10 @@ def test_unknown_data_is_a_usage_error_naming_every_choice(tmp_path: Path, capsy
     from symmetrykit.datasets import PDE_NAMES
 
     with pytest.raises(SystemExit) as info:
-        main(["flow", "discover", "--data", "heat", "--out", str(tmp_path / "r")])
+        main(["flow", "discover", "--data", "wave", "--out", str(tmp_path / "r")])
     assert info.value.code == 2
     err = capsys.readouterr().err
-    assert "invalid choice: 'heat'" in err
+    assert "invalid choice: 'wave'" in err
     for name in (*PDE_NAMES, "mnist"):
         assert repr(name) in err
     assert not (tmp_path / "r").exists()

@@ -20,6 +20,7 @@ from symmetrykit.datasets._pde import (
 
 KDV_LENGTH = 128.0
 NX = 256
+HEAT_NU = 0.01
 
 
 def _dx(u, k, order):
@@ -129,7 +130,7 @@ def test_reproducible_under_random_state():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"name": "heat"}, "unknown PDE"),
+        ({"name": "wave"}, "unknown PDE"),
         ({"name": "kdv", "nx": 63}, "nx must be even"),
         ({"name": "kdv", "nx": 8}, "nx must be >= 16"),
         ({"name": "kdv", "nt": 251}, "nt must be <= 250"),
@@ -184,14 +185,22 @@ def _linearised(name, q, u, t, k):
     return _dx(u * q, k, 1) - 0.01 * _dx(q, k, 2)
 
 
+def _second_difference(q, h):
+    """Fourth-order central ``q_xx`` at the interior points ``2 .. n − 3`` (no wrap-around)."""
+    return (-q[:-4] + 16 * q[1:-3] - 30 * q[2:-2] + 16 * q[3:-1] - q[4:]) / (12 * h * h)
+
+
 @pytest.mark.parametrize("name", PDE_NAMES)
 def test_listed_symmetries_satisfy_the_linearised_equation(name):
     # Burgers fronts sharpen quickly at nu = 0.01; look early so that spectral Q_x is accurate.
-    nx, delta, t_mid = 128, 1e-3, (0.2 if name == "burgers" else 4.0)
-    length = 2 * np.pi if name == "burgers" else (64.0 if name == "ks" else KDV_LENGTH)
+    # Heat: late enough that the t and t² coefficients (projective field) matter.
+    heat = name == "heat"
+    t_mid = {"burgers": 0.2, "heat": 5.0}.get(name, 4.0)
+    nx, delta = 128, 1e-3
+    length = {"burgers": 2 * np.pi, "heat": 2 * np.pi, "ks": 64.0}.get(name, KDV_LENGTH)
     x = np.arange(nx) * length / nx
     k = wavenumbers(nx, length)
-    if name == "burgers":
+    if name in ("burgers", "heat"):
         u0 = (0.3 * np.sin(x) + 0.2 * np.cos(2 * x))[None]
     else:
         u0 = (0.5 * np.sin(2 * np.pi * x / length) + 0.3 * np.cos(4 * np.pi * x / length))[None]
@@ -206,16 +215,29 @@ def test_listed_symmetries_satisfy_the_linearised_equation(name):
         xi, tau, phi = symmetry(x, times[j], u_all[j])
         return phi - xi * _dx(u_all[j], k, 1) - tau * u_t_all[j]
 
-    u_shift = PointSymmetry("u-translation", lambda x, t, u: (0 * x, 0 * x, 1 + 0 * x), False)
-    for symmetry in (*_symmetries(name), u_shift):
-        if np.ptp(symmetry(x, times[1], u_all[1])[0]) > 0:
+    if heat:
+        # ∂u is a heat symmetry; u² ∂u is not (Q_t − ν Q_xx = −2ν u_x²).
+        probe = PointSymmetry("u-squared", lambda x, t, u: (0 * x, 0 * x, u * u), False)
+    else:
+        probe = PointSymmetry("u-translation", lambda x, t, u: (0 * x, 0 * x, 1 + 0 * x), False)
+    for symmetry in (*_symmetries(name), probe):
+        if not heat and np.ptp(symmetry(x, times[1], u_all[1])[0]) > 0:
             # ξ depends on x (scalings, projective): Q is not periodic, so spectral derivatives
             # do not apply; the KdV scaling is checked on the soliton instead.
             continue
         q = [characteristic(symmetry, j) for j in range(3)]
         q_t = (q[2] - q[0]) / (2 * delta)
-        spatial = _linearised(name, q[1], u_all[1], times[1], k)
+        if heat:
+            # Polynomial coefficients (x, x², x²/ν) make Q non-periodic: finite differences in x
+            # on the interior of [0, L), so every listed heat symmetry is checked.
+            spatial = -HEAT_NU * _second_difference(q[1], x[1] - x[0])
+            q_t = q_t[2:-2]
+        else:
+            spatial = _linearised(name, q[1], u_all[1], times[1], k)
         scale = np.max(np.abs(q_t)) + np.max(np.abs(spatial))
+        if heat:
+            # Q = 1 (∂u) and Q = x have Q_t = Q_xx = 0: measure against rounding of |Q| instead.
+            scale += 1e-9 * np.max(np.abs(q[1]))
         relative = np.max(np.abs(q_t + spatial)) / scale
         if symmetry.exact:
             assert relative < 1e-3, (name, symmetry.name, relative)
@@ -233,4 +255,31 @@ def _right_hand_side(name, u, t, k):
         return u * _dx(u, k, 1) + _dx(u, k, 3) + u / (2 * t + 2)
     if name == "ks":
         return _dx(u, k, 2) + _dx(u, k, 4) + u * _dx(u, k, 1)
+    if name == "heat":
+        return -HEAT_NU * _dx(u, k, 2)
     return u * _dx(u, k, 1) - 0.01 * _dx(u, k, 2)
+
+
+def test_heat_single_mode_decays_exactly():
+    nx, length = 64, 2 * np.pi
+    x = np.arange(nx) * length / nx
+    times = np.array([0.0, 1.0, 7.5, 18.0])
+    u = _solve("heat", np.sin(x)[None], times, length, np.inf)[0]
+    expected = np.sin(x)[None, :] * np.exp(-HEAT_NU * times)[:, None]
+    assert np.max(np.abs(u - expected)) < 1e-14
+
+
+def test_heat_dataset_is_the_exact_fourier_flow():
+    data = pde("heat", n_trajectories=2, nx=64, nt=4, random_state=0)
+    assert data.params["nu"] == HEAT_NU and data.params["solver"] == "fourier (exact)"
+    assert data.params["max_step"] is None and data.params["u_scale"] == 1.0
+    assert data.params["length"] == pytest.approx(2 * np.pi)
+    assert [s.name for s in data.reference_symmetries] == [
+        "x-translation", "t-translation", "u-scaling"]
+    assert all(s.exact for s in data.symmetries)
+    # Each saved step multiplies mode m by e^{−ν m² dt}; the Nyquist mode is absent.
+    k = wavenumbers(64, data.params["length"])
+    u_hat = np.fft.rfft(data.u, axis=-1)
+    decay = np.exp(-HEAT_NU * k**2 * data.params["dt"])
+    np.testing.assert_allclose(u_hat[:, 1:], u_hat[:, :-1] * decay, rtol=0, atol=1e-12)
+    assert np.max(np.abs(u_hat[..., -1])) < 1e-12

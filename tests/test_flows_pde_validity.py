@@ -130,7 +130,7 @@ def _tiny_points(seed=0, nt=4, nx=9, length=8.0):
     return deform_solution(lambda p: torch.zeros_like(p), u, x, t, 0.0) + jitter, length
 
 
-@pytest.mark.parametrize("name", ["kdv", "ks", "burgers", "nkdv", "ckdv"])
+@pytest.mark.parametrize("name", ["kdv", "ks", "burgers", "nkdv", "ckdv", "heat"])
 def test_gradcheck_residual_wrt_points(name):
     points, length = _tiny_points(nx=9 if name != "ks" else 11)
     points.requires_grad_(True)
@@ -175,9 +175,32 @@ def test_for_dataset_reads_params():
     )
 
 
+@pytest.mark.parametrize("method", ["weno", "chain"])
+def test_heat_residual_is_u_t_minus_nu_u_xx(method):
+    data = pde("heat", n_trajectories=2, nx=64, nt=16, random_state=0)
+    heat = PDEResidual.for_dataset(data, method=method, floor=0.0)
+    assert (heat.name, heat.nu) == ("heat", 0.01)
+    u, x, t = (torch.from_numpy(a) for a in (data.u, data.x, data.t))
+    points = deform_solution(lambda p: torch.zeros_like(p), u, x, t, 0.0)
+    # The generated solution satisfies the heat equation to discretisation accuracy; the same
+    # points miss Burgers' equation by the advection term u u_x.
+    burgers = pde_residual("burgers", data.params["length"], method=method, floor=0.0)
+    assert bool((heat(points) < math.log(1e-4)).all())
+    assert bool((burgers(points) > heat(points) + 3.0).all())
+    # The reference symmetries keep the solution a solution: the translations leave the score
+    # as it is, u-scaling (unit RMS: u ∂u / rms(u)) multiplies u and the linear residual by
+    # e^{0.4 / rms(u)}.
+    base = heat(points)
+    rms = math.sqrt(np.mean(data.u**2))
+    for symmetry in data.reference_symmetries:
+        moved = heat(deform_solution(_symmetry_field(symmetry, data), u, x, t, 0.4))
+        rise = 0.4 / rms if symmetry.name == "u-scaling" else 0.0
+        torch.testing.assert_close(moved, base + rise, atol=1e-2, rtol=0, msg=symmetry.name)
+
+
 def test_invalid_inputs():
     with pytest.raises(ValueError, match="unknown PDE"):
-        pde_residual("heat", 1.0)
+        pde_residual("wave", 1.0)
     with pytest.raises(ValueError, match="length"):
         pde_residual("kdv", -1.0)
     with pytest.raises(ValueError, match="floor"):
@@ -205,7 +228,7 @@ def test_log_mean_square_reduction_bounds_mean_log(case):
     assert bool((rms >= floor - 1e-12).all())
 
 
-@pytest.mark.parametrize("name", ["kdv", "ks", "burgers", "ckdv"])
+@pytest.mark.parametrize("name", ["kdv", "ks", "burgers", "ckdv", "heat"])
 def test_gradcheck_chain_residual_wrt_points(name):
     points, length = _tiny_points(nt=9, nx=12)
     points.requires_grad_(True)

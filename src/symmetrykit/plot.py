@@ -5,6 +5,9 @@ stays usable (and fast to import) without it. Figures are built with the object-
 (:class:`matplotlib.figure.Figure`) rather than pyplot: no global figure registry, nothing to
 close, and it works on headless machines without choosing a backend. Every function returns the
 figure it drew into; pass ``ax``/``axes`` to draw into an existing figure instead.
+
+The figures of PDE symmetry discovery (:func:`pde_spectrum`, :func:`pde_generator_maps`) live in
+:mod:`symmetrykit._plot_pde` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from ._plot_pde import pde_generator_maps, pde_spectrum
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -25,6 +30,8 @@ __all__ = [
     "generator_heatmaps",
     "loss_curves",
     "morris",
+    "pde_generator_maps",
+    "pde_spectrum",
     "signal_samples",
     "singular_spectrum",
     "sweep_heatmap",

@@ -3,6 +3,11 @@
 Each command is one call of :mod:`symmetrykit.liederiv` plus loading (one read of each file,
 :func:`symmetrykit.datasets.load_xy`), printing and a run directory (config, arrays, metrics,
 figures).
+
+``lie discover --method pde`` (chosen by ``--method auto`` for a built-in PDE name) finds the Lie
+point symmetries of PDE trajectories (:func:`symmetrykit.liederiv.discover_pde`): ``--data`` is
+a PDE of :data:`symmetrykit.datasets.PDE_NAMES` or an ``.npz`` with ``u``, ``x``, ``t``; see
+:mod:`symmetrykit.cli._lie_pde`.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from ._common import CLIError, is_data_file, print_evaluation, run_directory, slug
+from ._lie_pde import DEFAULT_TRAJECTORIES, check_pde_options, cmd_discover_pde, is_pde_name
 from ._options import add_data_options, add_group, add_run_options, add_verb
 
 __all__ = ["add_parser"]
 
 _OUTPUT_CHOICES = ("invariant", "tangent", "same")
-_DISCOVER_METHODS = ("auto", "model", "density", "tangent")
+_DISCOVER_METHODS = ("auto", "model", "density", "tangent", "pde")
+_DEFAULT_DEGREE = 3
+_DEFAULT_NEIGHBORS = 20
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any, Any]:
@@ -116,19 +124,33 @@ def _print_discovery(result: Any, metrics: dict[str, Any], path: Path) -> None:
             print(f"  most symmetric generator:\n{result.algebra.generators[0]}")
 
 
+def _method(args: argparse.Namespace) -> str:
+    """``--method``; auto means pde for a built-in PDE without a model or targets."""
+    if args.method == "auto" and not args.model and args.targets is None and \
+            is_pde_name(args.data):
+        return "pde"
+    return args.method
+
+
 def _cmd_discover(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .. import liederiv
     from ..runs import RunDirectory, staged_directory
 
+    method = _method(args)
+    check_pde_options(args, method)
+    if method == "pde":
+        return cmd_discover_pde(args)
+    args.degree = _DEFAULT_DEGREE if args.degree is None else args.degree
+    args.output = "invariant" if args.output is None else args.output
+    args.neighbors = _DEFAULT_NEIGHBORS if args.neighbors is None else args.neighbors
     # Refuse an occupied or unwritable run directory before reading or generating data.
     out = run_directory(args, Path("runs") / f"lie-discover-{slug(_run_name(args))}")
     x, y, truth = _load(args)
     algebra = _algebra(args.algebra, x.shape[1])
     output = _output_action(args.output, algebra)
 
-    method = args.method
     if method == "auto":
         method = "model" if (args.model or y is not None) else "density"
     cut = {"rtol": args.rtol, "n_symmetries": args.n_symmetries, "gap_ratio": args.gap_ratio}
@@ -222,22 +244,30 @@ def _cmd_promote(args: argparse.Namespace) -> int:
 
 
 def _add_common(sub: argparse.ArgumentParser, *, needs_targets: bool) -> None:
+    # discover (needs_targets False) leaves --output and --degree None when not given, so that
+    # --method pde can refuse --output and choose its own default degree.
     if needs_targets:
         sub.add_argument("--data", required=True, metavar="PATH",
                          help=".npz with X (and Y), or a .npy/.csv of X")
     else:
         add_data_options(sub, dest="data", metavar="PATH|NAME", noise=False,
                          data_help=".npz with X (and Y), or a .npy/.csv of X; or a built-in data "
-                         "set name (data only)", dim_help="dimension of a built-in data set")
+                         "set name (data only). With --method pde: a PDE (kdv, ks, burgers, "
+                         "nkdv, ckdv, heat) or an .npz with u (n_trajectories, nt, nx), x (nx,) "
+                         "and t (nt,)", dim_help="dimension of a built-in data set")
     sub.add_argument("--targets", default=None, metavar="PATH",
                      help=".npy/.csv of model outputs Y (one row per sample)")
     sub.add_argument("--algebra", default=None,
                      help="candidate algebra, e.g. so(3), gl(4), se(5) (default gl(n))")
-    sub.add_argument("--output", choices=_OUTPUT_CHOICES, default="invariant",
+    sub.add_argument("--output", choices=_OUTPUT_CHOICES,
+                     default=None if not needs_targets else "invariant",
                      help="output action: invariant (scalar outputs, default), tangent "
                      "(vector fields), same (outputs transform like inputs)")
-    sub.add_argument("--degree", type=int, default=3,
-                     help="polynomial degree of the model / test functions (default 3)")
+    sub.add_argument("--degree", type=int, default=None if not needs_targets else _DEFAULT_DEGREE,
+                     help="polynomial degree of the model / test functions (default 3)"
+                     if needs_targets else "polynomial degree of the model / test functions "
+                     "(default 3), or with --method pde of the generator library: monomials "
+                     "in t, x, u (default 2)")
     add_run_options(sub, out="run directory (default runs/lie-VERB-NAME)",
                     seed="random seed (default 0)")
 
@@ -252,26 +282,46 @@ def add_parser(commands: Any) -> None:
     )
     disc = add_verb(
         verbs, "discover", handler=_cmd_discover,
-        help="symmetries of a saved model, of a model fitted to (X, Y), or of data alone",
+        help="symmetries of a saved model, of a model fitted to (X, Y), of data alone, or "
+        "the Lie point symmetries of PDE trajectories",
         description="Find the symmetry algebra among the candidates: the nullspace of the "
         "Lie-derivative operator of a model, or (data only) of the weak-form density "
-        "invariance or of tangent spaces.",
+        "invariance or of tangent spaces. With --method pde (e.g. --data kdv): identify the "
+        "evolution equation u_t = F(...) from the trajectories, then find its Lie point "
+        "symmetries ξ ∂x + τ ∂t + φ ∂u with components in a function library, counted at the "
+        "largest gap of the symmetry condition's spectrum; for a built-in PDE, also report "
+        "the Grassmann distance to the true symmetries the library can express.",
     )
     _add_common(disc, needs_targets=False)
     disc.add_argument("--model", default=None, metavar="RUN_DIR",
                       help="a model saved by 'lie enforce' or 'lie promote'")
     disc.add_argument("--method", choices=_DISCOVER_METHODS, default="auto",
-                      help="auto (default): model if a model or targets are given, else density")
+                      help="auto (default): model if a model or targets are given, pde for a "
+                      "built-in PDE name, else density")
     disc.add_argument("--manifold-dim", type=int, default=None,
                       help="intrinsic dimension for --method tangent")
-    disc.add_argument("--neighbors", type=int, default=20,
+    disc.add_argument("--neighbors", type=int, default=None,
                       help="neighbours per local PCA for --method tangent (default 20)")
     disc.add_argument("--rtol", type=float, default=None,
                       help="relative singular-value threshold of a symmetry")
     disc.add_argument("--gap-ratio", type=float, default=None,
-                      help="cut at the largest spectral gap if at least this ratio")
+                      help="cut at the largest spectral gap if at least this ratio (--method "
+                      "pde: default 10)")
     disc.add_argument("--n-symmetries", type=int, default=None,
                       help="report exactly this many symmetries")
+    pde = disc.add_argument_group("--method pde")
+    pde.add_argument("--library", action="append", default=None, metavar="FUNC",
+                     help="extra generator function in t, x, u beside the monomials, e.g. "
+                     "'exp(t/50)' (repeatable)")
+    pde.add_argument("--coefficient-function", action="append", default=None, metavar="FUNC",
+                     help="function of t (at most linear in x) that equation terms may carry, "
+                     "e.g. 'exp(t/50)' (repeatable; default 1 and centred t and x; give '1' "
+                     "too)")
+    pde.add_argument("--n-trajectories", type=int, default=None,
+                     help=f"trajectories of a built-in PDE (default {DEFAULT_TRAJECTORIES})")
+    pde.add_argument("--noise", type=float, default=None, metavar="FRACTION",
+                     help="add Gaussian noise of FRACTION × std(u) to a built-in PDE's "
+                     "trajectories, seeded by --seed (default 0)")
 
     for verb, handler, what, option in (
             ("enforce", _cmd_enforce,

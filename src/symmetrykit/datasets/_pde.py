@@ -3,11 +3,13 @@
 The equations, domains, save grids and initial-condition distributions follow the authors' data
 (adapted from LPSDA, Brandstetter, Welling & Worrall 2022; table and constants in ``docs/data.md``):
 KdV, Kuramoto–Sivashinsky, viscous Burgers, and the variable-coefficient KdV equations nKdV and
-cKdV. Time stepping differs from the original on purpose: instead of dopri5 (impractical on a CPU
-for these stiff problems, ``docs/data.md``, "Time stepping") the stiff linear part is integrated
-exactly with ETDRK4 (Cox–Matthews exponential Runge–Kutta, coefficients by the Kassam–Trefethen
-contour-integral average), and the nonlinear part pseudo-spectrally. Burgers is solved exactly
-through the Cole–Hopf transform, as in the original.
+cKdV; beside them, the linear heat equation ``u_t = ν u_xx`` on Burgers' domain and grid, a case
+whose symmetry algebra is known completely. Time stepping differs from the original on purpose:
+instead of dopri5 (impractical on a CPU for these stiff problems, ``docs/data.md``, "Time
+stepping") the stiff linear part is integrated exactly with ETDRK4 (Cox–Matthews exponential
+Runge–Kutta, coefficients by the Kassam–Trefethen contour-integral average), and the nonlinear
+part pseudo-spectrally. Burgers is solved exactly through the Cole–Hopf transform, as in the
+original, and the heat equation exactly in Fourier space (``û_k(t) = û_k(0) e^{−ν k² t}``).
 
 FFTs use :mod:`numpy.fft`, which is single-threaded, so generation does not suffer from the erratic
 multi-threaded FFT timings of small arrays on few cores. Everything is float64.
@@ -34,9 +36,10 @@ from ._core import _as_json_dict
 
 __all__ = ["PDE_NAMES", "PDEDataset", "PointSymmetry", "etdrk4_solve", "pde"]
 
-PDE_NAMES = ("kdv", "ks", "burgers", "nkdv", "ckdv")
+PDE_NAMES = ("kdv", "ks", "burgers", "nkdv", "ckdv", "heat")
 
 _BURGERS_NU = 0.01
+_HEAT_NU = 0.01
 _NKDV_RATE = 50.0
 # Exponent of the inverse Cole–Hopf initial condition psi0 = exp(20 (w − 1/2)), w ∈ [0, 1].
 _COLE_HOPF_GAIN = 20.0
@@ -74,7 +77,18 @@ _SETUPS = {
     "ckdv": _EquationSetup(
         "u_t + u u_x + u_xxx + u / (2t + 2) = 0", 128.0, 100.0, 250, 10, 3, 0.02, 3.6310
     ),
+    "heat": _EquationSetup(
+        "u_t = nu u_xx, nu = 0.01 (exact, in Fourier space)",
+        2 * math.pi,
+        18.0,
+        180,
+        20,
+        7,
+        math.inf,
+        1.0,
+    ),
 }
+_SOLVERS = {"burgers": "cole-hopf (exact)", "heat": "fourier (exact)"}
 _DEFAULT_NT = 140
 _DEFAULT_NX = 256
 
@@ -125,7 +139,43 @@ def _one(x: np.ndarray) -> np.ndarray:
     return np.ones_like(x)
 
 
+def _heat_symmetries(nu: float) -> tuple[PointSymmetry, ...]:
+    """Point symmetries of ``u_t = ν u_xx``.
+
+    The first three (``∂x``, ``∂t``, ``u ∂u``) are compatible with the periodic domain and form
+    the evaluation reference. The rest hold on the line: ``∂u``, the scaling ``x ∂x + 2t ∂t``,
+    the Galilean boost ``2νt ∂x − x u ∂u``, the projective field
+    ``4t² ∂t + 4tx ∂x − (x²/ν + 2t) u ∂u``, and superpositions ``β(x, t) ∂u``. Every solution
+    ``β`` of the heat equation gives a symmetry ``β ∂u`` (an infinite-dimensional subalgebra);
+    those listed are the ones with polynomial ``β`` of degree <= 2 (``∂u`` is ``β = 1``):
+    ``β = x`` and ``β = x² + 2νt``.
+    """
+    return (
+        PointSymmetry("x-translation", lambda x, t, u: (_one(x), _zero(x), _zero(x))),
+        PointSymmetry("t-translation", lambda x, t, u: (_zero(x), _one(x), _zero(x))),
+        PointSymmetry("u-scaling", lambda x, t, u: (_zero(x), _zero(x), u)),
+        PointSymmetry("u-shift", lambda x, t, u: (_zero(x), _zero(x), _one(x)), reference=False),
+        PointSymmetry("scaling", lambda x, t, u: (x, 2 * t, _zero(x)), reference=False),
+        PointSymmetry(
+            "galilean-heat", lambda x, t, u: (2 * nu * t, _zero(x), -x * u), reference=False
+        ),
+        PointSymmetry("superposition-x", lambda x, t, u: (_zero(x), _zero(x), x), reference=False),
+        PointSymmetry(
+            "superposition-quadratic",
+            lambda x, t, u: (_zero(x), _zero(x), x * x + 2 * nu * t),
+            reference=False,
+        ),
+        PointSymmetry(
+            "projective-heat",
+            lambda x, t, u: (4 * t * x, 4 * t * t, -(x * x / nu + 2 * t) * u),
+            reference=False,
+        ),
+    )
+
+
 def _symmetries(name: str) -> tuple[PointSymmetry, ...]:
+    if name == "heat":
+        return _heat_symmetries(_HEAT_NU)
     x_translation = PointSymmetry("x-translation", lambda x, t, u: (_one(x), _zero(x), _zero(x)))
     t_translation = PointSymmetry("t-translation", lambda x, t, u: (_zero(x), _one(x), _zero(x)))
     galilean = PointSymmetry("galilean", lambda x, t, u: (t, _zero(x), _one(x)))
@@ -182,7 +232,7 @@ class PDEDataset:
     Attributes
     ----------
     name
-        One of ``"kdv"``, ``"ks"``, ``"burgers"``, ``"nkdv"``, ``"ckdv"``.
+        One of ``"kdv"``, ``"ks"``, ``"burgers"``, ``"nkdv"``, ``"ckdv"``, ``"heat"``.
     equation
         The PDE in words/symbols (physical units).
     u
@@ -374,7 +424,9 @@ def _solve(name: str, u0: np.ndarray, times: np.ndarray, length: float, max_step
         return _cole_hopf_burgers(np.exp(_COLE_HOPF_GAIN * (w - 0.5)), times, k, _BURGERS_NU)
     u0_hat = np.fft.rfft(u0, axis=-1)
     u0_hat[:, -1] = 0.0  # nx is even: drop the Nyquist mode, as the derivatives do
-    if name == "ks":
+    if name == "heat":  # exact: each mode decays as e^{−ν k² t}
+        u_hat = u0_hat[:, None, :] * np.exp(-_HEAT_NU * (k * k) * times[:, None])
+    elif name == "ks":
         u_hat = etdrk4_solve(k**2 - k**4, _advection(k, nx), u0_hat, times, max_step)
     elif name == "kdv":
         u_hat = etdrk4_solve(1j * k**3, _advection(k, nx), u0_hat, times, max_step)
@@ -417,16 +469,20 @@ def pde(
     burgers   u_t + u u_x = 0.01 u_xx            2π      18     180       20         {1..6}
     nkdv      u_t + e^{t/50}(u u_x + u_xxx) = 0  128     100    250       10         {1}
     ckdv      u_t + u u_x + u_xxx + u/(2t+2)=0   128     100    250       10         {1, 2}
+    heat      u_t = 0.01 u_xx                    2π      18     180       20         {1..6}
     ========  =================================  ======  =====  ========  =========  ========
 
     Burgers is solved exactly by Cole–Hopf (as in the original): ``w`` is ``u0`` min–max
     normalised to ``[0, 1]``, ``ψ0 = exp(20 (w − 1/2))`` evolves by the heat equation exactly in
-    Fourier space, and ``u = −2ν ψ_x/ψ`` (spectral ``ψ_x``).
+    Fourier space, and ``u = −2ν ψ_x/ψ`` (spectral ``ψ_x``). The heat equation is solved exactly
+    in Fourier space, ``û_k(t) = û_k(0) e^{−ν k² t}`` (Nyquist mode dropped); its learning scale
+    ``u_scale`` is 1.
 
     Parameters
     ----------
     name
-        ``"kdv"``, ``"ks"``, ``"burgers"``, ``"nkdv"`` or ``"ckdv"`` (case-insensitive).
+        ``"kdv"``, ``"ks"``, ``"burgers"``, ``"nkdv"``, ``"ckdv"`` or ``"heat"``
+        (case-insensitive).
     n_trajectories
         Number of trajectories (>= 1).
     nx
@@ -437,7 +493,7 @@ def pde(
         None, an int seed or a :class:`numpy.random.Generator`; the only source of randomness.
     max_step
         Largest ETDRK4 step; default 0.02 (KdV family, in the integration variable) or 0.05 (KS).
-        Ignored for Burgers, which is exact in time.
+        Ignored for Burgers and the heat equation, which are exact in time.
 
     Returns
     -------
@@ -490,13 +546,15 @@ def pde(
         "t0": float(t[0]),
         "n_waves": setup.n_waves,
         "l_range": [1, setup.l_max - 1],
-        "max_step": None if name == "burgers" else float(max_step),
-        "solver": "cole-hopf (exact)" if name == "burgers" else "etdrk4",
+        "max_step": None if name in ("burgers", "heat") else float(max_step),
+        "solver": _SOLVERS.get(name, "etdrk4"),
         "u_scale": setup.u_scale,
         "random_state": seed_record,
     }
     if name == "burgers":
         params["nu"] = _BURGERS_NU
+    elif name == "heat":
+        params["nu"] = _HEAT_NU
     return PDEDataset(
         name=name,
         equation=setup.equation,

@@ -45,7 +45,7 @@ _SOLVE_JITTER = 1e-6
 _COEFFICIENT_CLAMP = 1e9
 _RESIDUAL_CAP = 1e12
 # The highest x-derivative each equation needs (selects the widest sub-stencil).
-_X_ORDER = {"kdv": 3, "ks": 4, "burgers": 2, "nkdv": 3, "ckdv": 3}
+_X_ORDER = {"kdv": 3, "ks": 4, "burgers": 2, "nkdv": 3, "ckdv": 3, "heat": 2}
 
 
 def deform_solution(
@@ -297,15 +297,16 @@ class PDEResidual(torch.nn.Module):
     ----------
     name : str
         ``"kdv"`` (``u_t + u u_x + u_xxx``), ``"ks"`` (``u_t + u_xx + u_xxxx + u u_x``),
-        ``"burgers"`` (``u_t + u u_x - nu u_xx``), ``"nkdv"`` (``e^{-t/50} u_t + u u_x + u_xxx``)
-        or ``"ckdv"`` (``u_t + u u_x + u_xxx + u / (2t + 2)``); physical units, absolute ``t``.
+        ``"burgers"`` (``u_t + u u_x - nu u_xx``), ``"nkdv"`` (``e^{-t/50} u_t + u u_x + u_xxx``),
+        ``"ckdv"`` (``u_t + u u_x + u_xxx + u / (2t + 2)``) or ``"heat"`` (``u_t - nu u_xx``);
+        physical units, absolute ``t``.
     length : float
         Spatial period ``L``; neighbour x-offsets are unwrapped to ``(-L/2, L/2]``.
     floor : float, optional
         Lower clamp of ``|r|`` before the log; default ``1e-4`` (the authors'). ``0`` disables it
         (``|r|`` is then only kept away from exact zero by the smallest positive float).
     nu : float, optional
-        Burgers viscosity, default ``0.01``.
+        Burgers viscosity or heat diffusivity, default ``0.01``.
     t_offset : float, default 0.0
         Added to the time coordinate for the explicitly time-dependent equations (nKdV, cKdV),
         for points whose ``t`` is relative to the window start.
@@ -474,6 +475,8 @@ class PDEResidual(torch.nn.Module):
             return u_t + u_xx + u_high + advection
         if self.name == "burgers":
             return u_t + advection - self.nu * u_high
+        if self.name == "heat":
+            return u_t - self.nu * u_high
         if self.name == "nkdv":
             return torch.exp(-time / _NKDV_RATE) * u_t + advection + u_high
         return u_t + advection + u_high + u / (2 * time + 2)
@@ -504,7 +507,7 @@ def pde_residual(name: str, length: float, **kw: Any) -> PDEResidual:
     Parameters
     ----------
     name : str
-        ``"kdv"``, ``"ks"``, ``"burgers"``, ``"nkdv"`` or ``"ckdv"``.
+        ``"kdv"``, ``"ks"``, ``"burgers"``, ``"nkdv"``, ``"ckdv"`` or ``"heat"``.
     length : float
         Spatial period.
     **kw

@@ -5,7 +5,9 @@ One bilinear object drives all three verbs: the Lie derivative
 
 * **discover** — for a fixed model, the symmetry algebra is the nullspace of ``ξ ↦ L_ξ F``
   (:func:`discover`); for raw data, the weak form of density invariance
-  (:func:`discover_density`) or tangent spaces of a sampled manifold (:func:`discover_tangent`).
+  (:func:`discover_density`) or tangent spaces of a sampled manifold (:func:`discover_tangent`);
+  for PDE trajectories, the prolonged Lie derivative of the identified equation
+  (:func:`discover_pde`: the whole point-symmetry algebra, counted at a spectral gap).
 * **enforce** — for fixed generators, symmetric models are the nullspace of ``W ↦ L_ξ F_W``
   (:func:`symmetric_basis`, :class:`EquivariantRegressor`, :class:`EquivariantLinear`).
 * **promote** — the nuclear norm of ``ξ ↦ L_ξ F_W`` is a convex penalty that favours models with
@@ -22,6 +24,7 @@ from ._compress import CompressedLieOperator, PromotionResult, compress_lie_tens
 from ._dictionary import PolynomialDictionary, n_monomials
 from ._discover import LieDiscovery, discover, discover_density, discover_tangent
 from ._enforce import EquivariantLinear, EquivariantRegressor, discrete_constraints, symmetric_basis
+from ._equation import EvolutionEquation
 from ._evaluate import RegressionData, _prepare, discovery_metrics, evaluate
 from ._model import DictionaryModel, load_model, save_model
 from ._networks import NuclearNormPenalty, network_lie_derivative
@@ -34,6 +37,8 @@ from ._operators import (
     lie_tensor,
     output_matrices,
 )
+from ._pde_discover import PDEDiscovery, discover_pde, pde_symmetries
+from ._prolongation import GeneratorLibrary
 from ._promote import PromotedRegressor, promote_interpolation, promote_penalized
 from ._sindy import sindy_constraints, sindy_dictionary_model, sindy_symmetries
 
@@ -43,9 +48,12 @@ __all__ = [
     "DictionaryModel",
     "EquivariantLinear",
     "EquivariantRegressor",
+    "EvolutionEquation",
+    "GeneratorLibrary",
     "LieDiscovery",
     "LieTensor",
     "NuclearNormPenalty",
+    "PDEDiscovery",
     "PolynomialDictionary",
     "PromotedRegressor",
     "PromotionResult",
@@ -54,6 +62,7 @@ __all__ = [
     "directional_derivatives",
     "discover",
     "discover_density",
+    "discover_pde",
     "discover_tangent",
     "discovery_metrics",
     "discrete_constraints",
@@ -65,6 +74,7 @@ __all__ = [
     "network_lie_derivative",
     "nuclear_norm",
     "output_matrices",
+    "pde_symmetries",
     "promote_interpolation",
     "promote_penalized",
     "save_model",
