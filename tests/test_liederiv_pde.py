@@ -175,11 +175,12 @@ def _grid(kdv):
     (lambda u, x, t: (u + 0j, x, t), "complex"),
     (lambda u, x, t: (u, x * (1 + 0.01 * np.sin(x)), t), "uniformly spaced"),
     (lambda u, x, t: (u[:, :2], x, t[:2]), "at least 3"),
-    (lambda u, x, t: (u[:, :4], x, t[:4]), "at least 5 time rows"),
+    (lambda u, x, t: (u[:, :12], x, t[:12]), "at least 13 time rows"),
     (lambda u, x, t: (u[:, :, :12], x[:12], t), "at least 16"),
     (lambda u, x, t: (u, x, t[::-1]), "increasing"),
     (lambda u, x, t: (u, x[:-1], t), "shape"),
     (lambda u, x, t: (np.ones_like(u), x, t), "constant"),
+    (lambda u, x, t: (u + x / 10, x, t), "not periodic"),
 ])
 def test_bad_data_get_one_line_naming_the_problem(kdv, change, message):
     u, x, t = change(*_grid(kdv))
@@ -191,7 +192,13 @@ def test_bad_data_get_one_line_naming_the_problem(kdv, change, message):
 def test_too_few_points_for_the_derivatives_is_refused(kdv):
     u, x, t = _grid(kdv)
     with pytest.raises(ValueError, match="derivatives up to order 5"):
-        discover_pde(u[:, :, :16], x[:16], t, order=5)
+        discover_pde(u[:, :, ::16], x[::16], t, order=5)
+
+
+def test_clean_data_of_an_equation_outside_the_library_are_refused(kdv):
+    # KdV needs u_xxx: with order 2 no candidate explains the clean data.
+    with pytest.raises(ValueError, match="unexplained|fits the data"):
+        discover_pde(kdv, order=2)
 
 
 def test_noise_without_an_equation_is_refused():
@@ -228,3 +235,19 @@ def test_discovered_symmetries_flow_into_comparisons_and_augmentation(kdv, kdv_r
     moved = augment_solutions(kdv.u[:2, :40], kdv.x, kdv.t[:40], kdv_result.periodic_symmetries(),
                               s_range=0.5, random_state=0)
     assert moved.u.shape == (2, 40, kdv.x.size) and np.all(np.isfinite(moved.u[moved.valid]))
+
+
+def test_degree_3_finds_the_heat_projective_symmetry():
+    from symmetrykit.liederiv._pde_discover import _sampled
+    from symmetrykit.metrics import principal_angles
+
+    data = pde("heat", n_trajectories=2, random_state=0)
+    result = discover_pde(data, degree=3, random_state=0)
+    # degree 2's eight, the projective symmetry and the cubic superposition (x³ + 6νt x) ∂u
+    assert result.nullity == 10
+    projective = [s for s in data.symmetries if s.name == "projective-heat"]
+    assert result.in_library(projective)
+    points = result.details["_points"]
+    found = _sampled(result.symmetries, points, result.scales)
+    angle = principal_angles(_sampled(projective, points, result.scales), found)
+    assert angle.max() < 1e-4

@@ -86,7 +86,7 @@ def pde_spectrum(singular_values: Any, nullity: int, gap: float | None = None, *
 
 def pde_generator_maps(symmetries: Sequence[Any], x: Any, t: Any, u: Any, *,
                        names: Sequence[str] | None = None, cmap: str = "RdBu_r",
-                       rtol: float = 1e-8) -> Figure:
+                       rtol: float = 1e-8, title: str | None = None) -> Figure:
     """Heat maps of ``ξ, τ, φ`` of each generator over ``(x, t)`` along one trajectory.
 
     One panel per generator (a row of three maps: ξ, τ and φ, each with its own symmetric
@@ -109,6 +109,8 @@ def pde_generator_maps(symmetries: Sequence[Any], x: Any, t: Any, u: Any, *,
         A diverging colour map.
     rtol
         Relative size below which a component counts as zero.
+    title
+        A line above all panels (e.g. which data and trajectory).
     """
     from matplotlib.figure import Figure
 
@@ -135,8 +137,8 @@ def pde_generator_maps(symmetries: Sequence[Any], x: Any, t: Any, u: Any, *,
     # for the 3k axes and colour bars. Per row, in inches: the formula, the map titles, the
     # maps, tick labels and the x label.
     n = len(symmetries)
-    row, maps, top_pad = 2.45, 1.45, 0.3
-    height = n * row + 0.15
+    row, maps, top_pad = 2.45, 1.45, (0.75 if title else 0.3)
+    height = n * row + 0.15 + (top_pad - 0.3)  # a title line adds its own height
     fig = Figure(figsize=(10.5, height))
     grid = fig.add_gridspec(n, 3, left=0.06, right=0.94, bottom=0.55 / height,
                             top=1 - (top_pad + 0.25) / height, hspace=(row - maps) / maps,
@@ -169,4 +171,8 @@ def pde_generator_maps(symmetries: Sequence[Any], x: Any, t: Any, u: Any, *,
         top = 1 - (top_pad + 0.25 + k * row) / height
         fig.text(0.5, top + 0.3 / height, f"{k + 1}. {name}", ha="center", va="bottom",
                  fontsize="medium", fontweight="bold")
+    if title:
+        fig.text(0.5, 1 - 0.12 / height, title, ha="center", va="top", fontsize="large")
+    if title:
+        fig.text(0.5, 1 - 0.12 / height, title, ha="center", va="top", fontsize="large")
     return fig

@@ -253,7 +253,10 @@ def cmd_discover_pde(args: argparse.Namespace) -> int:
         if result.nullity:
             # Laid out by hand (margins included): a tight box would draw it twice.
             run.save_figure(pde_generator_maps(result.symmetries, x, t, np.asarray(u)[0],
-                                               names=result.formulas), "generators",
+                                               names=result.formulas,
+                                               title=f"Discovered symmetries of {name}: "
+                                               "components along the first trajectory"),
+                            "generators",
                             bbox_inches=None)
 
     library = f"monomials of degree ≤ {args.degree} in t, x, u"

@@ -25,6 +25,8 @@ __all__ = ["PDEJets", "grid_from", "spatial_jets"]
 _SIGNAL_TO_NOISE = 10.0
 #: A floor below this fraction of the strongest mode's power is rounding, not noise.
 _ROUNDING_FLOOR = 1e-20
+#: The seam step (last to first point) may be this many times the RMS step inside the grid.
+_SEAM_RATIO = 5.0
 #: Fewest time rows (Simpson needs three) and grid points.
 MIN_TIMES = 3
 MIN_POINTS = 16
@@ -145,6 +147,16 @@ def grid_from(data: Any, x: Any = None, t: Any = None) -> tuple[np.ndarray, np.n
                          f"{b}, time index {j}, x index {i})")
     if not np.std(u) > 0:
         raise ValueError("u is constant; a constant field carries no symmetry information")
+    # Spectral x-derivatives need a periodic grid: the step across the seam must look like the
+    # steps inside it.
+    inside = float(np.sqrt(np.mean(np.diff(u, axis=-1) ** 2)))
+    seam = float(np.sqrt(np.mean((u[..., 0] - u[..., -1]) ** 2)))
+    if seam > _SEAM_RATIO * inside:
+        raise ValueError(
+            f"u is not periodic in x: the step from the last grid point to the first is "
+            f"{seam / inside:.0f}× the typical step (x must be a periodic grid x_i = x_0 + i·dx "
+            "without the repeated end point)"
+        )
     return u, x, t
 
 

@@ -39,6 +39,12 @@ _FLOOR = float(np.sqrt(np.finfo(np.float64).eps))
 #: Terms below this fraction of a generator's largest (scaled) term are left out of formulas.
 _DISPLAY_TOL = 1e-2
 _FORMS = ("weak", "strong")
+#: Fewest time rows for the weak form: the time test functions must be resolved.
+_MIN_WEAK_TIMES = 13
+#: Data whose estimated noise is below this (relative) count as clean, and their equation must
+#: explain all but _CLEAN_RESIDUAL of the signal.
+_CLEAN = 1e-3
+_CLEAN_RESIDUAL = 0.1
 #: An identified equation with more terms than this is not a sparse law but a failed fit.
 _MAX_EQUATION_TERMS = 12
 
@@ -120,7 +126,7 @@ def pde_symmetries(coefficients: Any, library: GeneratorLibrary | dict,
                  for name, c in zip(names, coefficients, strict=True))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PDEDiscovery:
     """The symmetry algebra of a PDE found from data, with the evidence for it.
 
@@ -397,8 +403,9 @@ def discover_pde(
     n_columns = 3 * len(library)
     if n_symmetries is not None:
         n_symmetries = _check_int("n_symmetries", n_symmetries, 0, n_columns)
-    if equation_form == "weak" and t.size < 5:
-        raise ValueError(f"the weak form needs at least 5 time rows, got {t.size}")
+    if equation_form == "weak" and t.size < _MIN_WEAK_TIMES:
+        raise ValueError(f"t has {t.size} points; the weak form needs at least "
+                         f"{_MIN_WEAK_TIMES} time rows (or use equation_form='strong')")
     if x.size < 2 * order + 8:
         raise ValueError(f"x has {x.size} points; derivatives up to order {order} need at "
                          f"least {2 * order + 8}")
@@ -411,6 +418,13 @@ def discover_pde(
                             coefficient_functions=functions, tol=float(equation_tol),
                             max_points=2**17, rng=rng, form=equation_form)
     equation_cpu = time.process_time() - clock_cpu
+    if jets.noise_level < _CLEAN and equation.relative_residual > _CLEAN_RESIDUAL:
+        raise ValueError(
+            f"the identified equation {equation.formula(3)} leaves {equation.relative_residual:.0%}"
+            " of the clean data's time evolution unexplained: the equation is outside the library"
+            " (raise order= or equation_degree=, add coefficient_functions=) or the data are too "
+            "coarse in time"
+        )
     if len(equation.terms) > _MAX_EQUATION_TERMS:
         raise ValueError(
             f"no sparse equation explains the data: the fit kept {len(equation.terms)} of "
