@@ -1,8 +1,9 @@
-"""Symmetry augmentation for a small 1-D FNO on KdV (Ko, Kim & Lee 2024), by hand.
+"""Symmetry augmentation for a small 1-D FNO on KdV, Burgers or heat (Ko, Kim & Lee 2024).
 
 Protocol (a CPU-sized simplification of the authors' ``train_fno.py``; see the JSON ``meta``):
 
-* data: ``pde("kdv")`` (L = 128, nx = 256, the last 140 saved steps, t ∈ [44.2, 100]);
+* data: ``pde(--pde)`` (default ``kdv``; nx = 256, the last nt = 140 saved steps; KdV L = 128,
+  t ∈ [44.2, 100]; Burgers and heat ``u_t = 0.01 u_xx`` L = 2π, t ∈ [4.0, 18]);
   ``--n-train`` (32) training and ``--n-test`` (32) held-out trajectories from one seed;
 * model: :class:`symmetrykit.flows.FNO1d`, 20 past steps in, the next 20 out (as the
   authors), but width 32, 16 modes, 4 layers (authors: 256, 32, 5); Adam with cosine decay,
@@ -12,22 +13,46 @@ Protocol (a CPU-sized simplification of the authors' ``train_fno.py``; see the J
   without support cropped, trajectories with < 60 valid rows kept original); each training sample
   is the original with probability 0.5, else a random copy, at a random start time inside its
   valid rows. Fields act in the authors' learning coordinates (x_n = x/L, t_n = (t − t0)/(140 dt),
-  u_n = c·u) and are normalised to unit RMS over the data points, so ``--s-range`` 0.2 (uniform,
-  std 0.115) matches the authors' sigma = 0.1;
-* arms: (a) none, (b) ground truth {x-translation, t-translation, Galilean boost}, (c) learned
-  fields from ``--learned FILE`` (skipped when absent);
+  u_n = c·u; c = 0.3463 KdV, 20.19 Burgers, 1 heat) and are normalised to unit RMS over the data
+  points, so ``--s-range`` 0.2 (uniform, std 0.115) matches the authors' sigma = 0.1.
+  With ``--combine`` each copy is instead flowed for unit time along a random linear combination
+  ``Σ a_k f_k`` of all the arm's fields, ``a_k ~ U(−s, s)`` independently (as Ko et al.'s and
+  LieNLSD's pipelines do), with the same rejection rule; the arms are then named
+  ``"... (combined)"``;
+* arms (``--arms``, default the first three, plus (d) when a learned file is given): (a) none,
+  (b) ground truth (``data.reference_symmetries``: KdV and Burgers {x-translation,
+  t-translation, Galilean boost}, heat {∂x, ∂t, u ∂u}), (c) discovered: the closed-form symmetry
+  algebra that :func:`symmetrykit.liederiv.discover_pde` finds on the physical training
+  trajectories only (``random_state = --data-seed``), of which the ``periodic_symmetries()``
+  (components independent of x; scalings change the period) are used; its nullity, formulas,
+  periodic formulas, gap and CPU seconds go to ``meta["discovery"]``, (d) learned fields from
+  ``--learned FILE`` or ``--learned-flow DIR`` (skipped when absent);
 * metric (as the authors): from steps 20–40 unroll autoregressively in blocks of 20 to step 140;
   NMSE = Σ over the 100 predicted steps of mean_x (pred − true)² / mean_x true², averaged over the
   held-out trajectories. Also reported: the NMSE of the first block alone (steps 40–60).
+
+Found with the default data seed (``--quick``: 8 training trajectories; 2 s CPU each): KdV
+∂x, ∂t, t ∂x + ∂u, x ∂x + 3t ∂t − 2u ∂u (periodic: the first three, the same fields as the
+ground truth); Burgers the same three, x ∂x + 2t ∂t − u ∂u and t x ∂x + t² ∂t + (x − t u) ∂u
+(periodic: the first three); heat ∂x, ∂t, ∂u, x ∂u, u ∂u, t ∂x − 50 x u ∂u, x ∂x + 2t ∂t,
+(t + 50 x²) ∂u (periodic: ∂x, ∂t, ∂u, u ∂u, i.e. the ground truth and the u-shift).
 
 ``--learned FILE`` is an ``.npz`` with ``fields`` (K, M, 3) sampled at ``points`` (M, 3), both in
 the learning coordinates (x_n, t_n, u_n); each field is fitted by least squares with quadratic
 polynomials in (x_n, t_n, u_n) and then used like the ground-truth fields.
 
+The output defaults to ``results/ko_augmentation[_PDE][_combined][_quick].json`` (no ``_PDE`` for
+KdV); give ``--out`` when running a subset of ``--arms`` so a full result is not overwritten.
+
 Examples
 --------
-    OMP_NUM_THREADS=1 python benchmarks/ko_augmentation.py            # 306 s on one core
-    OMP_NUM_THREADS=1 python benchmarks/ko_augmentation.py --quick    # seconds, smoke test
+    OMP_NUM_THREADS=1 python benchmarks/ko_augmentation.py            # ~8 min, one core (est.)
+    OMP_NUM_THREADS=1 python benchmarks/ko_augmentation.py --quick    # 15 s (meta wall_s 10 s)
+    OMP_NUM_THREADS=1 python benchmarks/ko_augmentation.py --quick --pde burgers     # 12 s
+    OMP_NUM_THREADS=1 python benchmarks/ko_augmentation.py --quick --pde heat        # 13 s
+    OMP_NUM_THREADS=1 python benchmarks/ko_augmentation.py --quick --combine         # 15 s
+    python benchmarks/ko_augmentation.py --arms discovered --combine --seeds 0 1 2 \
+        --n-test 256 --n-val 32 --out benchmarks/results/ko_augmentation_discovered_combined.json
     python benchmarks/ko_augmentation.py --learned runs/kdv_fields.npz
     python benchmarks/ko_augmentation.py --learned-flow runs/flow-kdv-seed0 --slots 1 2 3
 """
@@ -45,9 +70,12 @@ import torch
 from _common import RESULTS, Stopwatch, jsonable_args, provenance, write_results
 
 from symmetrykit.datasets import pde
-from symmetrykit.flows import FNO1d, augment_solutions
+from symmetrykit.flows import FNO1d, augment_solutions, transform_solutions
 
 WINDOW = 20
+PDES = ("kdv", "burgers", "heat")
+ARMS = ("none", "ground truth", "discovered", "learned")
+MIN_VALID_FRACTION = 60 / 140  # as augment_solutions (the authors' 60 of 140 rows)
 
 
 # --------------------------------------------------------------------------- coordinates
@@ -128,6 +156,63 @@ def load_learned_flow(path: Path, slots: list[int]) -> list:
         raise SystemExit(f"--slots must be in 1..{flow.n_generators}, got {slots}")
     # flow.generators_[k] maps (N, 3) arrays to (N, 3) arrays; the augmentation flows tensors.
     return [lambda p, g=flow.generators_[k - 1]: torch.as_tensor(g(p.numpy())) for k in slots]
+
+
+def combine_solutions(u: np.ndarray, x: np.ndarray, t: np.ndarray, fields: list,
+                      s_range: float, rng: np.random.Generator
+                      ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Flow each trajectory along a random linear combination ``Σ a_k f_k``, ``a_k ~ U(−s, s)``.
+
+    The combined field is flowed for unit time (:func:`transform_solutions` with ``s = 1``).
+    As in :func:`augment_solutions`, a trajectory with fewer than ``ceil(nt · 60/140)`` valid
+    rows is replaced by the original. Returns ``(u_new, valid, n_rejected)``.
+    """
+    n_traj, nt, _ = u.shape
+    coef = rng.uniform(-s_range, s_range, size=(n_traj, len(fields)))
+    min_rows = math.ceil(nt * MIN_VALID_FRACTION)
+    out, valid, rejected = np.empty_like(u), np.zeros((n_traj, nt), bool), 0
+    for b in range(n_traj):
+
+        def combined(points: torch.Tensor, a=coef[b]) -> torch.Tensor:
+            return sum(float(a_k) * f(points) for a_k, f in zip(a, fields, strict=True))
+
+        moved, rows = transform_solutions(u[b:b + 1], x, t, combined, s=1.0)
+        if rows.sum() < min_rows:
+            out[b], valid[b] = u[b], True
+            rejected += 1
+        else:
+            out[b], valid[b] = moved[0], rows[0]
+    return out, valid, rejected
+
+
+def arm_name(text: str) -> str:
+    """``--arms`` values: ``none``, ``ground-truth`` (or ``gt``), ``discovered``, ``learned``."""
+    name = " ".join(text.strip().lower().replace("-", " ").replace("_", " ").split())
+    name = {"gt": "ground truth", "groundtruth": "ground truth"}.get(name, name)
+    if name not in ARMS:
+        raise argparse.ArgumentTypeError(
+            f"unknown arm {text!r}; choose from none, ground-truth, discovered, learned")
+    return name
+
+
+def discovered_fields(data, n_train: int, seed: int) -> tuple[tuple, dict]:
+    """Symmetries found by :func:`discover_pde` on the physical training trajectories only."""
+    from symmetrykit.liederiv import discover_pde
+
+    t0 = time.perf_counter()
+    res = discover_pde(data.u[:n_train], data.x, data.t, random_state=seed)
+    wall = time.perf_counter() - t0
+    print("discovered (training trajectories only):\n" + res.summary())
+    periodic = res.periodic_symmetries()
+    record = {"equation": res.equation.formula(), "nullity": int(res.nullity),
+              "formulas": list(res.formulas),
+              "periodic_formulas": [s.name for s in periodic],
+              "gap": float(res.gap), "cpu_s": float(res.details["cpu_seconds"]),
+              "wall_s": wall, "n_trajectories": int(n_train), "random_state": seed}
+    print(f"augmenting with the {len(periodic)} periodic ones: "
+          f"{', '.join(record['periodic_formulas']) or '(none)'}; "
+          f"{record['cpu_s']:.1f} s CPU")
+    return periodic, record
 
 
 # --------------------------------------------------------------------------- training
@@ -218,9 +303,16 @@ def evaluate(model: FNO1d, u_test: np.ndarray) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny settings, seconds")
+    ap.add_argument("--pde", choices=PDES, default="kdv", help="equation of the data")
+    ap.add_argument("--arms", type=arm_name, nargs="+", default=None,
+                    help="arms to run: none, ground-truth, discovered, learned (default: the "
+                         "first three, and learned when --learned or --learned-flow is given)")
+    ap.add_argument("--combine", action="store_true",
+                    help="flow each copy along a random linear combination of all the arm's "
+                         "fields (coefficients U(-s, s)) instead of one random field")
     ap.add_argument("--learned", type=Path, default=None, help="npz of learned field samples")
     ap.add_argument("--learned-flow", type=Path, default=None,
-                    help="directory of a saved GeneratorFlow fitted on KdV (learning coordinates)")
+                    help="directory of a saved GeneratorFlow for --pde (learning coordinates)")
     ap.add_argument("--slots", type=int, nargs="+", default=[1, 2, 3],
                     help="1-based slots of --learned-flow to use (those that are symmetries)")
     ap.add_argument("--n-train", type=int, default=32)
@@ -245,12 +337,18 @@ def main() -> None:
         args.n_train, args.n_test, args.steps, args.versions = 8, 8, 40, 1
         args.n_val, args.eval_every = min(args.n_val, 4), 20
         args.width, args.modes, args.layers, args.seeds = 16, 8, 2, args.seeds[:1]
-    out = args.out or RESULTS / ("ko_augmentation_quick.json" if args.quick
-                                 else "ko_augmentation.json")
+    learned_given = args.learned is not None or args.learned_flow is not None
+    wanted = list(dict.fromkeys(args.arms or
+                                [a for a in ARMS if a != "learned" or learned_given]))
+    if "learned" in wanted and not learned_given:
+        raise SystemExit("--arms learned needs --learned FILE or --learned-flow DIR")
+    stem = "ko_augmentation" + ("" if args.pde == "kdv" else f"_{args.pde}")
+    stem += ("_combined" if args.combine else "") + ("_quick" if args.quick else "")
+    out = args.out or RESULTS / f"{stem}.json"
     torch.set_num_threads(1)
     clock = Stopwatch()
 
-    data = pde("kdv", n_trajectories=args.n_train + args.n_test + args.n_val,
+    data = pde(args.pde, n_trajectories=args.n_train + args.n_test + args.n_val,
                random_state=args.data_seed)
     nt = data.u.shape[1]
     coords = LearningCoordinates(data.params, nt)
@@ -264,30 +362,49 @@ def main() -> None:
     sample = np.concatenate([np.stack([xx.ravel(), tt.ravel(), u.ravel()], axis=-1)
                              for u in u_train[:4]])
 
-    arms = {"none": []}
-    arms["ground truth"] = [unit_rms(coords.physical_to_learning(s), sample)
-                            for s in data.reference_symmetries]
-    if args.learned_flow is not None:
+    arms, discovery = {}, None
+    if "none" in wanted:
+        arms["none"] = []
+    if "ground truth" in wanted:
+        arms["ground truth"] = [unit_rms(coords.physical_to_learning(s), sample)
+                                for s in data.reference_symmetries]
+    if "discovered" in wanted:
+        # Physical units, training trajectories only; the periodic subset preserves the domain.
+        found, discovery = discovered_fields(data, args.n_train, args.data_seed)
+        if found:
+            arms["discovered"] = [unit_rms(coords.physical_to_learning(s), sample)
+                                  for s in found]
+        else:
+            print("discovered: no periodic symmetry found, arm not run")
+    if "learned" in wanted and args.learned_flow is not None:
         arms["learned"] = [unit_rms(f, sample)
                            for f in load_learned_flow(args.learned_flow, args.slots)]
-    elif args.learned is not None:
+    elif "learned" in wanted:
         if args.learned.exists():
             arms["learned"] = [unit_rms(f, sample) for f in load_learned(args.learned)]
         else:
             print(f"(c) learned: {args.learned} does not exist, arm not run")
-    else:
+    elif args.arms is None:
         print("(c) learned: no --learned FILE given, arm not run")
+    if args.combine:  # distinguishable names in the JSON; "none" has nothing to combine
+        arms = {(f"{k} (combined)" if v else k): v for k, v in arms.items()}
 
     rows, summary = [], []
     for arm, fields in arms.items():
         t0 = time.perf_counter()
         pool, starts, rejected = [u_train], [valid_starts(np.ones(u_train.shape[:2], bool))], 0
         for v in range(args.versions if fields else 0):
-            aug = augment_solutions(u_train, xn, tn, fields, s_range=args.s_range,
-                                    random_state=np.random.default_rng([args.data_seed, v]))
-            pool.append(np.nan_to_num(aug.u))  # NaN rows are never sampled (valid_starts)
-            starts.append(valid_starts(aug.valid))
-            rejected += int(np.sum(aug.symmetry < 0))
+            rng = np.random.default_rng([args.data_seed, v])
+            if args.combine:
+                aug_u, aug_valid, n_rej = combine_solutions(u_train, xn, tn, fields,
+                                                            args.s_range, rng)
+            else:
+                aug = augment_solutions(u_train, xn, tn, fields, s_range=args.s_range,
+                                        random_state=rng)
+                aug_u, aug_valid, n_rej = aug.u, aug.valid, int(np.sum(aug.symmetry < 0))
+            pool.append(np.nan_to_num(aug_u))  # NaN rows are never sampled (valid_starts)
+            starts.append(valid_starts(aug_valid))
+            rejected += n_rej
         aug_s = time.perf_counter() - t0
         results = []
         for seed in args.seeds:
@@ -308,9 +425,13 @@ def main() -> None:
                         "n_fields": len(fields)})
 
     by_arm = {s["arm"]: s for s in summary}
-    acceptance = bool(by_arm["none"]["nmse_mean"] > by_arm["ground truth"]["nmse_mean"])
+    gt = "ground truth (combined)" if args.combine else "ground truth"
+    acceptance = (bool(by_arm["none"]["nmse_mean"] > by_arm[gt]["nmse_mean"])
+                  if "none" in by_arm and gt in by_arm else None)
     meta = {**provenance(), "threads": 1,
             "args": jsonable_args(args),
+            "pde": args.pde, "equation": data.equation, "combine": args.combine,
+            "arms": list(arms), "discovery": discovery,
             "protocol": "Ko, Kim & Lee 2024 augmentation experiment, simplified: FNO 20->20 "
                         "steps, autoregressive 20-40 -> 140; "
                         "NMSE summed over predicted steps, mean over held-out trajectories",
@@ -322,7 +443,7 @@ def main() -> None:
         print(f"| {s['arm']} | {s['nmse_mean']:.4f} ± {s['nmse_std']:.4f} | "
               f"{s['nmse_first_block_mean']:.4f} ± {s['nmse_first_block_std']:.4f} | "
               f"{s['n_seeds']} |")
-    print(f"\nacceptance NMSE(none) > NMSE(ground truth): {acceptance}; wall "
+    print(f"\nacceptance NMSE(none) > NMSE({gt}): {acceptance}; wall "
           f"{meta['wall_s']:.0f} s; wrote {out}")
 
 
