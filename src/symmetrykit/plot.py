@@ -7,7 +7,8 @@ close, and it works on headless machines without choosing a backend. Every funct
 figure it drew into; pass ``ax``/``axes`` to draw into an existing figure instead.
 
 The figures of PDE symmetry discovery (:func:`pde_spectrum`, :func:`pde_generator_maps`) live in
-:mod:`symmetrykit._plot_pde` and are re-exported here.
+:mod:`symmetrykit._plot_pde` and are reached through this module (loaded on first use, so this
+file imports nothing of the package at import time).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from ._plot_pde import pde_generator_maps, pde_spectrum
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -30,13 +29,23 @@ __all__ = [
     "generator_heatmaps",
     "loss_curves",
     "morris",
-    "pde_generator_maps",
-    "pde_spectrum",
+    "pde_generator_maps",  # noqa: F822 (module __getattr__)
+    "pde_spectrum",  # noqa: F822 (module __getattr__)
     "signal_samples",
     "singular_spectrum",
     "sweep_heatmap",
     "vector_fields",
 ]
+
+_PDE_FIGURES = ("pde_generator_maps", "pde_spectrum")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PDE_FIGURES:
+        from . import _plot_pde
+
+        return getattr(_plot_pde, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------------------------
