@@ -84,6 +84,8 @@ class AdversarialSymmetry(SymmetryEstimator):
 
     Attributes shared by the baselines
     ----------------------------------
+    paired_ : bool
+        Whether the fit saw pairs ``(X, Y)``.
     n_steps_ : int
         Steps actually run (fewer than ``n_steps`` when ``max_time`` stopped the fit).
     mean_, scale_ : float
@@ -104,20 +106,35 @@ class AdversarialSymmetry(SymmetryEstimator):
             raise ValueError(f"{self._name()}: need at least 2 features, got {X.shape[1]}")
         return X
 
-    def fit(self, X: Any, y: Any = None, *, monitor: Any = None) -> AdversarialSymmetry:
-        """Learn from samples ``X`` (n_samples, dim); ``monitor(matrix) -> dict`` is logged."""
+    def fit(self, X: Any, Y: Any = None, *, monitor: Any = None) -> AdversarialSymmetry:
+        """Learn from samples ``X`` (n_samples, dim); ``monitor(matrix) -> dict`` is logged.
+
+        With ``Y`` (same shape as ``X``) the samples are pairs ``(x, y)`` — e.g. a state and the
+        state a fixed time later — and one group element acts on both: the discriminator judges
+        ``(x, y)`` against ``(g x, g y)`` (LieGAN's set-up for dynamical systems).
+        """
         self._validate_params()
         self._check_params()
         device = self._torch_device()
         X = self._samples(X)
+        if Y is not None:
+            Y = self._samples(Y)
+            if Y.shape != X.shape:
+                raise ValueError(f"{self._name()}: Y must have the shape of X {X.shape} (pairs "
+                                 f"x → y), got {Y.shape}")
         n_samples, dim = X.shape
         gen = self._torch_generator()
         # Scalar normalisation (as SymmetryLens does): keeps every linear map meaningful.
-        mean, scale = float(X.mean()), float(X.std() + 1e-12)
+        both = X if Y is None else np.concatenate([X, Y])
+        mean, scale = float(both.mean()), float(both.std() + 1e-12)
         data = torch.as_tensor((X - mean) / scale, dtype=torch.float32, device=device)
+        pairs = None if Y is None else torch.as_tensor((Y - mean) / scale, dtype=torch.float32,
+                                                       device=device)
+        if pairs is not None:
+            data = torch.stack([data, pairs], dim=1)  # (n, 2, dim): one element acts on both
         params = self._build(dim, gen)
         hidden = self.hidden if self.hidden is not None else self._hidden_default
-        disc = Discriminator(dim, hidden, gen).to(device)
+        disc = Discriminator(dim * (1 if pairs is None else 2), hidden, gen).to(device)
         g_opt = torch.optim.Adam(params, lr=self.lr)
         d_opt = torch.optim.Adam(disc.parameters(), lr=self.discriminator_lr)
         bce = torch.nn.functional.binary_cross_entropy_with_logits
@@ -134,6 +151,8 @@ class AdversarialSymmetry(SymmetryEstimator):
                 real = data[torch.randint(n_samples, (batch,), generator=gen).to(device)]
                 source = data[torch.randint(n_samples, (batch,), generator=gen).to(device)]
                 fake = self._transform(source, gen)
+                if pairs is not None:  # the discriminator and the penalty see (x, y) joined
+                    real, source, fake = real.flatten(1), source.flatten(1), fake.flatten(1)
                 ones = torch.ones(batch, device=device)
                 d_real, d_fake = disc(real), disc(fake.detach())
                 d_loss = bce(d_real, ones) + bce(d_fake, torch.zeros_like(ones))
@@ -171,6 +190,7 @@ class AdversarialSymmetry(SymmetryEstimator):
             self.history_ = history
             self.n_steps_ = step + 1
             self.n_features_in_ = dim
+            self.paired_ = pairs is not None
             self._finish()
             clock["monitor_s"] = monitor_s
         return self

@@ -7,13 +7,27 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from .._validation import Integer, Options, Real
+from .._validation import Integer, Options, Real, Whatever
 from ..lie import LieAlgebra
 from ._adversarial import SHARED_CONSTRAINTS, AdversarialSymmetry
 
 __all__ = ["LieGAN"]
 
 COEFFICIENTS = ("normal", "uniform", "integer")
+#: Named search-space structures: "block-2", 2 × 2 blocks on the diagonal (a planar action on
+#: each consecutive pair of coordinates, as LieGAN's mask for the two-body task).
+MASKS = ("block-2",)
+
+
+def _is_mask(value: Any) -> bool:
+    """A named structure or a square nested list of booleans (0/1)."""
+    if isinstance(value, str):
+        return value in MASKS
+    if not isinstance(value, (list, tuple)) or not value:
+        return False
+    rows = [list(row) for row in value]
+    return all(len(row) == len(rows) for row in rows) and all(
+        isinstance(v, (bool, np.bool_)) or v in (0, 1) for row in rows for v in row)
 REGULARIZERS = ("cosine", "norm", "none")
 
 
@@ -42,6 +56,10 @@ class LieGAN(AdversarialSymmetry):
         ``Li_norm``), ``"none"``.
     target_norm
         For ``"norm"`` (default ``√d``: the norm of a rotation generator with unit angles).
+    mask
+        Restrict the generators' entries (the search space): ``None`` (all ``d²`` entries),
+        ``"block-2"`` (2 × 2 blocks on the diagonal) or a ``(d, d)`` nested list of booleans
+        (``array.tolist()``); entries outside the mask stay 0.
     decorrelation
         Weight of ``Σ_{i<j} cos(L_i, L_j)²`` keeping the generators apart (k > 1).
     n_steps, batch_size, lr, discriminator_lr, hidden, init_scale
@@ -81,11 +99,14 @@ class LieGAN(AdversarialSymmetry):
         "reg_weight": [Real(0)],
         "target_norm": [Real(0, closed="neither"), None],
         "decorrelation": [Real(0)],
+        "mask": [None, Whatever(_is_mask, f"one of {', '.join(map(repr, MASKS))} or a square "
+                                          "nested list of booleans (array.tolist())")],
     }
 
     def __init__(self, n_generators: int = 1, coefficients: str = "normal",
                  coef_scale: float = 1.0, regularizer: str = "cosine", reg_weight: float = 1.0,
                  target_norm: float | None = None, decorrelation: float = 1.0,
+                 mask: Any = None,
                  n_steps: int = 2000, batch_size: int = 256, lr: float = 1e-3,
                  discriminator_lr: float = 1e-3, hidden: int | None = None,
                  init_scale: float = 0.1, max_time: float | None = None,
@@ -98,11 +119,33 @@ class LieGAN(AdversarialSymmetry):
             raise ValueError("LieGAN: coef_scale must be a positive integer for integer "
                              f"coefficients, got {self.coef_scale!r}")
 
+    def _mask(self, dim: int) -> np.ndarray | None:
+        if self.mask is None:
+            return None
+        if self.mask == "block-2":
+            if dim % 2:
+                raise ValueError(f"LieGAN: mask 'block-2' needs an even dimension, got {dim}")
+            return np.kron(np.eye(dim // 2), np.ones((2, 2))).astype(bool)
+        mask = np.array(self.mask, dtype=bool)
+        if mask.shape != (dim, dim):
+            raise ValueError(f"LieGAN: mask has shape {mask.shape} but the data have {dim} "
+                             f"features (need ({dim}, {dim}))")
+        return mask
+
     def _build(self, dim: int, gen: torch.Generator) -> list[torch.Tensor]:
         basis = torch.randn(self.n_generators, dim, dim, generator=gen) * self.init_scale
+        mask = self._mask(dim)
+        self._mask_tensor = None if mask is None else torch.as_tensor(
+            mask, dtype=basis.dtype, device=self.device)
+        if self._mask_tensor is not None:
+            basis = basis.to(self.device) * self._mask_tensor
         self._basis = basis.to(self.device).requires_grad_(True)
         self._dim = dim
         return [self._basis]
+
+    def _algebra_basis(self) -> torch.Tensor:
+        """The generators inside the search space (the mask zeroes the rest and its gradient)."""
+        return self._basis if self._mask_tensor is None else self._basis * self._mask_tensor
 
     def _coefficients(self, n: int, gen: torch.Generator) -> torch.Tensor:
         shape = (n, self.n_generators)
@@ -118,7 +161,9 @@ class LieGAN(AdversarialSymmetry):
 
     def _transform(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         z = self._coefficients(x.shape[0], gen)
-        elements = torch.linalg.matrix_exp(torch.einsum("bk,kij->bij", z, self._basis))
+        elements = torch.linalg.matrix_exp(torch.einsum("bk,kij->bij", z, self._algebra_basis()))
+        if x.ndim == 3:  # pairs (batch, 2, d): one element acts on both
+            return torch.einsum("bij,bmj->bmi", elements, x)
         return torch.einsum("bij,bj->bi", elements, x)
 
     def _penalty(self, x: torch.Tensor, gx: torch.Tensor) -> torch.Tensor:
@@ -128,10 +173,10 @@ class LieGAN(AdversarialSymmetry):
             penalty = penalty + self.reg_weight * cos.abs().mean()
         elif self.regularizer == "norm":
             target = self.target_norm if self.target_norm is not None else np.sqrt(self._dim)
-            norms = torch.linalg.matrix_norm(self._basis)
+            norms = torch.linalg.matrix_norm(self._algebra_basis())
             penalty = penalty + self.reg_weight * torch.relu(target - norms).pow(2).mean()
         if self.n_generators > 1 and self.decorrelation > 0:
-            flat = self._basis.reshape(self.n_generators, -1)
+            flat = self._algebra_basis().reshape(self.n_generators, -1)
             unit = flat / (flat.norm(dim=1, keepdim=True) + 1e-12)
             gram = unit @ unit.T
             off = gram - torch.diag(torch.diagonal(gram))
@@ -139,15 +184,15 @@ class LieGAN(AdversarialSymmetry):
         return penalty
 
     def _snapshot(self) -> np.ndarray:
-        return self._basis.detach().cpu().numpy().astype(np.float64)[0]
+        return self._algebra_basis().detach().cpu().numpy().astype(np.float64)[0]
 
     def _finish(self) -> None:
         from scipy.linalg import expm
 
-        self.generators_ = self._basis.detach().cpu().numpy().astype(np.float64)
+        self.generators_ = self._algebra_basis().detach().cpu().numpy().astype(np.float64)
         self.algebra_ = LieAlgebra(self.generators_)
         self.generator_ = expm(self.generators_[0])
-        del self._basis
+        del self._basis, self._mask_tensor
 
     def _after_load(self) -> None:
         if self.generators_.ndim != 3 or self.generators_.shape[1:] != (self.n_features_in_,) * 2:

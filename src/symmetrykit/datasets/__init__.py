@@ -7,6 +7,8 @@
 * :func:`make_dataset` / :func:`list_datasets` — the same by name.
 * :func:`pde` — periodic 1-D PDE trajectories (KdV, KS, Burgers, nKdV, cKdV) with their Lie
   point symmetries (:class:`PDEDataset`).
+* :func:`two_body` — pairs ``(x, y)`` of planar two-body states ``step`` apart (LieGAN's
+  two-body task), true generator the common rotation (:class:`TwoBodyPairs`).
 * :func:`load` — user data from ``.npy``, ``.npz`` or ``.csv``; :func:`load_xy` — the same with
   targets (model outputs) for supervised use.
 
@@ -20,6 +22,7 @@ from ._mnist import mnist_digits, mnist_slices
 from ._pde import PDE_NAMES, PDEDataset, PointSymmetry, pde
 from ._registry import DatasetInfo, get_dataset_info, list_datasets, make_dataset
 from ._signals import local_signals, paper_permutation, pixel_coordinates
+from ._two_body import TwoBodyPairs, two_body
 
 __all__ = [
     "PDE_NAMES",
@@ -27,6 +30,7 @@ __all__ = [
     "PDEDataset",
     "PointSymmetry",
     "SymmetryDataset",
+    "TwoBodyPairs",
     "get_dataset_info",
     "image_rows",
     "list_datasets",
@@ -39,4 +43,5 @@ __all__ = [
     "paper_permutation",
     "pde",
     "pixel_coordinates",
+    "two_body",
 ]
