@@ -69,3 +69,17 @@ def test_liegan_finds_the_two_body_rotation_with_the_block_mask():
     model = LieGAN(n_steps=3500, batch_size=64, mask="block-2", progress="none", random_state=1)
     model.fit(data.X, data.Y)
     assert abs(frobenius_cosine(model.generators_[0], data.generator)) > 0.99
+
+
+def test_the_official_optimiser_settings_are_options(orbits):
+    model = LieGAN(n_steps=20, batch_size=32, mask="block-2", betas=(0.5, 0.999),
+                   update_order="generator-first", progress="none", random_state=0)
+    model.fit(orbits.X, orbits.Y)
+    again = LieGAN(n_steps=20, batch_size=32, mask="block-2", progress="none",
+                   random_state=0).fit(orbits.X, orbits.Y)
+    assert not np.array_equal(model.generators_, again.generators_)
+    for bad, message in (({"betas": (0.5,)}, "betas must be"),
+                         ({"betas": (1.0, 0.9)}, "betas must be"),
+                         ({"update_order": "both"}, "update_order must be")):
+        with pytest.raises(ValueError, match=message):
+            LieGAN(n_steps=5, progress="none", **bad).fit(orbits.X)

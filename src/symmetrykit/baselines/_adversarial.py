@@ -135,7 +135,8 @@ class AdversarialSymmetry(SymmetryEstimator):
         params = self._build(dim, gen)
         hidden = self.hidden if self.hidden is not None else self._hidden_default
         disc = Discriminator(dim * (1 if pairs is None else 2), hidden, gen).to(device)
-        g_opt = torch.optim.Adam(params, lr=self.lr)
+        betas, generator_first = self._game_settings()
+        g_opt = torch.optim.Adam(params, lr=self.lr, betas=betas)
         d_opt = torch.optim.Adam(disc.parameters(), lr=self.discriminator_lr)
         bce = torch.nn.functional.binary_cross_entropy_with_logits
         batch = min(self.batch_size, n_samples)
@@ -144,6 +145,24 @@ class AdversarialSymmetry(SymmetryEstimator):
         # at the step it diverged, with the fix.
         d_guard = self._loss_guard(factor=DIVERGENCE_FACTOR, fix=DIVERGENCE_FIX)
         g_guard = self._loss_guard(factor=DIVERGENCE_FACTOR, fix=DIVERGENCE_FIX)
+        def discriminator_step(real, fake, ones, step) -> float:
+            d_real, d_fake = disc(real), disc(fake.detach())
+            d_loss = bce(d_real, ones) + bce(d_fake, torch.zeros_like(ones))
+            value = d_guard(d_loss, step, "discriminator loss")
+            d_opt.zero_grad()
+            d_loss.backward()
+            d_opt.step()
+            return value
+
+        def generator_step(source, fake, ones, step) -> tuple[float, torch.Tensor]:
+            penalty = self._penalty(source, fake)
+            g_loss = bce(disc(fake), ones) + penalty
+            value = g_guard(g_loss, step, "generator loss")
+            g_opt.zero_grad()
+            g_loss.backward()
+            g_opt.step()
+            return value, penalty
+
         with self._progress_meter(self.n_steps) as meter, self._fit_clock() as clock:
             wall0 = time.perf_counter()
             monitor_s = 0.0
@@ -154,18 +173,12 @@ class AdversarialSymmetry(SymmetryEstimator):
                 if pairs is not None:  # the discriminator and the penalty see (x, y) joined
                     real, source, fake = real.flatten(1), source.flatten(1), fake.flatten(1)
                 ones = torch.ones(batch, device=device)
-                d_real, d_fake = disc(real), disc(fake.detach())
-                d_loss = bce(d_real, ones) + bce(d_fake, torch.zeros_like(ones))
-                d_value = d_guard(d_loss, step, "discriminator loss")
-                d_opt.zero_grad()
-                d_loss.backward()
-                d_opt.step()
-                penalty = self._penalty(source, fake)
-                g_loss = bce(disc(fake), ones) + penalty
-                g_value = g_guard(g_loss, step, "generator loss")
-                g_opt.zero_grad()
-                g_loss.backward()
-                g_opt.step()
+                if generator_first:  # the official LieGAN code's order
+                    g_value, penalty = generator_step(source, fake, ones, step)
+                    d_value = discriminator_step(real, fake, ones, step)
+                else:
+                    d_value = discriminator_step(real, fake, ones, step)
+                    g_value, penalty = generator_step(source, fake, ones, step)
                 # The budget counts training only, not the caller's monitor.
                 out_of_time = (self.max_time is not None
                                and time.perf_counter() - wall0 - monitor_s > self.max_time)
@@ -197,6 +210,10 @@ class AdversarialSymmetry(SymmetryEstimator):
 
     def _check_params(self) -> None:
         """Checks of parameter combinations that ``_parameter_constraints`` cannot express."""
+
+    def _game_settings(self) -> tuple[tuple[float, float], bool]:
+        """The generator's Adam betas and whether it moves before the discriminator."""
+        return (0.9, 0.999), False
 
     @classmethod
     def _read_legacy(cls, path: Any, config: Mapping[str, Any] | None) -> AdversarialSymmetry:

@@ -17,6 +17,13 @@ COEFFICIENTS = ("normal", "uniform", "integer")
 #: Named search-space structures: "block-2", 2 × 2 blocks on the diagonal (a planar action on
 #: each consecutive pair of coordinates, as LieGAN's mask for the two-body task).
 MASKS = ("block-2",)
+UPDATE_ORDERS = ("discriminator-first", "generator-first")
+
+
+def _is_betas(value: Any) -> bool:
+    return (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1
+                    for b in value))
 
 
 def _is_mask(value: Any) -> bool:
@@ -56,6 +63,12 @@ class LieGAN(AdversarialSymmetry):
         ``Li_norm``), ``"none"``.
     target_norm
         For ``"norm"`` (default ``√d``: the norm of a rotation generator with unit angles).
+    betas
+        Adam's ``(β₁, β₂)`` for the generators (the official code: ``(0.5, 0.999)``; torch's
+        default ``(0.9, 0.999)`` here).
+    update_order
+        ``"discriminator-first"`` (default) or ``"generator-first"`` (the official code's order:
+        the generators move, then the discriminator learns from the same transformed batch).
     mask
         Restrict the generators' entries (the search space): ``None`` (all ``d²`` entries),
         ``"block-2"`` (2 × 2 blocks on the diagonal) or a ``(d, d)`` nested list of booleans
@@ -99,6 +112,8 @@ class LieGAN(AdversarialSymmetry):
         "reg_weight": [Real(0)],
         "target_norm": [Real(0, closed="neither"), None],
         "decorrelation": [Real(0)],
+        "betas": [Whatever(_is_betas, "a pair (β₁, β₂) of numbers in [0, 1)")],
+        "update_order": [Options(UPDATE_ORDERS)],
         "mask": [None, Whatever(_is_mask, f"one of {', '.join(map(repr, MASKS))} or a square "
                                           "nested list of booleans (array.tolist())")],
     }
@@ -106,7 +121,8 @@ class LieGAN(AdversarialSymmetry):
     def __init__(self, n_generators: int = 1, coefficients: str = "normal",
                  coef_scale: float = 1.0, regularizer: str = "cosine", reg_weight: float = 1.0,
                  target_norm: float | None = None, decorrelation: float = 1.0,
-                 mask: Any = None,
+                 mask: Any = None, betas: Any = (0.9, 0.999),
+                 update_order: str = "discriminator-first",
                  n_steps: int = 2000, batch_size: int = 256, lr: float = 1e-3,
                  discriminator_lr: float = 1e-3, hidden: int | None = None,
                  init_scale: float = 0.1, max_time: float | None = None,
@@ -118,6 +134,10 @@ class LieGAN(AdversarialSymmetry):
         if self.coefficients == "integer" and self.coef_scale != int(self.coef_scale):
             raise ValueError("LieGAN: coef_scale must be a positive integer for integer "
                              f"coefficients, got {self.coef_scale!r}")
+
+    def _game_settings(self) -> tuple[tuple[float, float], bool]:
+        return ((float(self.betas[0]), float(self.betas[1])),
+                self.update_order == "generator-first")
 
     def _mask(self, dim: int) -> np.ndarray | None:
         if self.mask is None:
