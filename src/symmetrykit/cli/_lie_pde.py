@@ -153,15 +153,12 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, Any, tuple, str]:
 def _save_arrays(path: Path, result: Any) -> None:
     """``arrays.npz``: spectrum, coefficients, their mask and the library's function names.
 
-    Written here, not by :meth:`RunDirectory.save_arrays` (numbers only), because the names are
-    a fixed-width unicode array; still without pickle and atomically.
+    Not through :meth:`RunDirectory.save_arrays` (numbers only), because the names are a
+    fixed-width unicode array; the same writer, without pickle and atomically.
     """
-    import io
-    import zipfile
-
     import numpy as np
 
-    from ..runs import atomic_write_bytes
+    from ..runs import _atomic_open, _write_npz
 
     arrays = {
         "singular_values": np.asarray(result.singular_values, dtype=np.float64),
@@ -170,12 +167,8 @@ def _save_arrays(path: Path, result: Any) -> None:
         "x_weight": np.asarray(result.x_weight, dtype=np.float64),
         "library_functions": np.array(result.library.names, dtype=str),
     }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, mode="w", compression=zipfile.ZIP_STORED) as archive:
-        for name, array in arrays.items():
-            with archive.open(f"{name}.npy", mode="w") as member:
-                np.lib.format.write_array(member, array, allow_pickle=False)
-    atomic_write_bytes(path / "arrays.npz", buffer.getvalue())
+    with _atomic_open(path / "arrays.npz") as handle:
+        _write_npz(handle, arrays)
 
 
 def _config(args: argparse.Namespace) -> dict[str, Any]:

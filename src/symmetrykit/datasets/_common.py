@@ -16,14 +16,17 @@ __all__ = [
 ]
 
 
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """Return ``value`` as an int; ValueError unless it is an integer ``>= minimum``."""
+def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    """Return ``value`` as an int; ValueError unless it is an integer in
+    ``[minimum, maximum]`` (no upper bound when ``maximum`` is None)."""
     # bool is an Integral too, but ``n_samples=True`` is always a mistake.
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be an integer, got {value!r}")
     value = int(value)
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return value
 
 

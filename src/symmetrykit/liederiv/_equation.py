@@ -20,12 +20,12 @@ per-equation threshold), lenient enough for noise that dominates the residual.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ._dictionary import _exponents
 from ._jets import PDEJets, simpson_rows
 
 __all__ = ["EvolutionEquation", "fit_equation", "jet_name"]
@@ -114,14 +114,7 @@ class EvolutionEquation:
 
 def _jet_monomials(order: int, degree: int) -> list[tuple[int, ...]]:
     """Exponent tuples over ``u, u_x, …, u_{x^order}`` of total degree 0..degree."""
-    out = []
-    for total in range(degree + 1):
-        for combo in itertools.combinations_with_replacement(range(order + 1), total):
-            exponents = [0] * (order + 1)
-            for k in combo:
-                exponents[k] += 1
-            out.append(tuple(exponents))
-    return out
+    return [tuple(int(e) for e in row) for row in _exponents(order + 1, degree, True)]
 
 
 def _evaluate_terms(derivs: np.ndarray, coefficient_values: np.ndarray,

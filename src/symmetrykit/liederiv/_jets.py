@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ..datasets._pde import wavenumbers
+
 __all__ = ["PDEJets", "grid_from", "spatial_jets"]
 
 #: Modes whose mean power is below this multiple of the noise floor are cut.
@@ -70,9 +72,7 @@ class PDEJets:
 def spatial_jets(rows: np.ndarray, period: float, order: int) -> np.ndarray:
     """Spectral ``∂_x^k`` (k = 0..order) of periodic rows ``(R, nx)``; the Nyquist mode is 0."""
     nx = rows.shape[-1]
-    k = 2 * np.pi * np.fft.rfftfreq(nx, d=period / nx)
-    if nx % 2 == 0:
-        k[-1] = 0.0
+    k = wavenumbers(nx, period)
     spectrum = np.fft.rfft(rows, axis=-1)
     out = np.empty((order + 1, *rows.shape))
     out[0] = rows

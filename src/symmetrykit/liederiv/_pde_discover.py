@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..datasets._common import check_int
 from ._equation import EvolutionEquation, fit_equation
 from ._jets import denoise, grid_from
 from ._prolongation import COMPONENTS, GeneratorLibrary, determining_columns
@@ -321,14 +322,6 @@ def _coefficient_functions(texts: Any, x: np.ndarray, t: np.ndarray) -> list:
     return out
 
 
-def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low or (
-            high is not None and value > high):
-        bound = f">= {low}" if high is None else f"in {low}..{high}"
-        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
-    return int(value)
-
-
 def discover_pde(
     data: Any,
     x: Any = None,
@@ -389,9 +382,9 @@ def discover_pde(
     if equation_form not in _FORMS:
         raise ValueError(f"equation_form must be one of {', '.join(_FORMS)}, got "
                          f"{equation_form!r}")
-    order = _check_int("order", order, 1, 8)
-    equation_degree = _check_int("equation_degree", equation_degree, 1, 4)
-    n_points = _check_int("n_points", n_points, 100)
+    order = check_int("order", order, 1, 8)
+    equation_degree = check_int("equation_degree", equation_degree, 1, 4)
+    n_points = check_int("n_points", n_points, 100)
     if isinstance(equation_tol, bool) or not isinstance(equation_tol, (int, float)) or \
             not 0 < equation_tol < 1:
         raise ValueError(f"equation_tol must be a number in (0, 1), got {equation_tol!r}")
@@ -402,7 +395,7 @@ def discover_pde(
                                else (library,))
     n_columns = 3 * len(library)
     if n_symmetries is not None:
-        n_symmetries = _check_int("n_symmetries", n_symmetries, 0, n_columns)
+        n_symmetries = check_int("n_symmetries", n_symmetries, 0, n_columns)
     if equation_form == "weak" and t.size < _MIN_WEAK_TIMES:
         raise ValueError(f"t has {t.size} points; the weak form needs at least "
                          f"{_MIN_WEAK_TIMES} time rows (or use equation_form='strong')")

@@ -17,12 +17,13 @@ jets.
 
 from __future__ import annotations
 
-import itertools
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ._dictionary import _exponents
 from ._equation import EvolutionEquation
 
 __all__ = ["GeneratorLibrary", "determining_columns"]
@@ -74,12 +75,11 @@ class GeneratorLibrary:
         sp = _sympy()
         symbols = sp.symbols("t x u")
         names, texts = [], []
-        for total in range(self.degree + 1):
-            for combo in itertools.combinations_with_replacement(range(3), total):
-                exponents = tuple(combo.count(i) for i in range(3))
-                names.append(_monomial_text(exponents))
-                powers = (f"{v}**{e}" for v, e in zip("txu", exponents, strict=True) if e)
-                texts.append("*".join(powers) or "1")
+        for row in _exponents(3, int(self.degree), True):
+            exponents = tuple(int(e) for e in row)
+            names.append(_monomial_text(exponents))
+            powers = (f"{v}**{e}" for v, e in zip("txu", exponents, strict=True) if e)
+            texts.append("*".join(powers) or "1")
         for text in extra:
             if not isinstance(text, str) or not text.strip():
                 raise ValueError(f"library functions must be non-empty text, got {text!r}")
@@ -100,16 +100,25 @@ class GeneratorLibrary:
     def __len__(self) -> int:
         return len(self.names)
 
-    def expressions(self) -> list[Any]:
+    @functools.cached_property
+    def _expressions(self) -> tuple[Any, ...]:
         sp = _sympy()
         t, x, u = sp.symbols("t x u")
-        return [sp.sympify(text, locals={"t": t, "x": x, "u": u}) for text in self.texts]
+        return tuple(sp.sympify(text, locals={"t": t, "x": x, "u": u}) for text in self.texts)
+
+    def expressions(self) -> list[Any]:
+        """The library functions as sympy expressions in ``t, x, u`` (parsed once)."""
+        return list(self._expressions)
 
     def evaluator(self):
-        """``f(t, x, u) -> (r, *shape)`` array of every library function."""
+        """``f(t, x, u) -> (r, *shape)`` array of every library function (compiled once)."""
+        return self._evaluate
+
+    @functools.cached_property
+    def _evaluate(self):
         sp = _sympy()
         t, x, u = sp.symbols("t x u")
-        functions = [sp.lambdify((t, x, u), e, "numpy") for e in self.expressions()]
+        functions = [sp.lambdify((t, x, u), e, "numpy") for e in self._expressions]
 
         def evaluate(tt: np.ndarray, xx: np.ndarray, uu: np.ndarray) -> np.ndarray:
             tt, xx, uu = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64)

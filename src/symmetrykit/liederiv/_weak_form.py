@@ -92,38 +92,36 @@ def weak_system(
     t_kernel_d = _kernel(mt, dt, 1)
     offsets = np.arange(-mx, mx + 1) * dx
 
+    window_shape = (nt, x_centres.size, 2 * mx + 1)
+
     def integrate(field: np.ndarray, x_weights: np.ndarray, t_weights: np.ndarray) -> np.ndarray:
-        # field (B, nt, nx); weights over the x window (n_xc, 2mx+1) and t window (2mt+1,)
-        inner = np.einsum("btcw,cw->btc", _windows(field, 2, mx, x_centres), x_weights) * dx
+        """∫∫ over every test function: x weights (nt, n_xc, 2mx+1), t weights (2mt+1,)."""
+        inner = np.einsum("btcw,tcw->btc", _windows(field, 2, mx, x_centres), x_weights) * dx
         outer = _windows(inner, 1, mt, t_centres)  # (B, n_tc, n_xc, 2mt+1)
         return np.einsum("bscw,w->bsc", outer, t_weights).ravel() * dt
 
-    target = -integrate(u, np.broadcast_to(x_kernels[0], (x_centres.size, 2 * mx + 1)),
-                        t_kernel_d)
+    target = -integrate(u, np.broadcast_to(x_kernels[0], window_shape), t_kernel_d)
     design = np.empty((target.size, len(terms)))
     powers: dict[int, np.ndarray] = {}
     x_local = x[x_centres][:, None] + offsets[None, :]  # unwrapped x inside each window
+    eps = 1e-6 * max(1.0, float(np.max(np.abs(x))))
+
+    def on_windows(g_fn, shift: float = 0.0) -> np.ndarray:
+        return np.broadcast_to(np.asarray(g_fn(t[:, None, None], x_local[None] + shift),
+                                          dtype=np.float64), window_shape)
+
+    # g(t, x) on the window grid, and its x-derivative. g is at most linear in x (checked by the
+    # caller), so Leibniz stops after one term: ∂_x^α(ψ g) = g ψ^(α) + α g_x ψ^(α−1), with the
+    # constant g_x taken by a central difference. Once per coefficient function.
+    g_grids = [(on_windows(fn), (on_windows(fn, eps) - on_windows(fn, -eps)) / (2 * eps))
+               for _, fn in coefficient_functions]
     for m, (g, order, p) in enumerate(terms):
         if p not in powers:
             powers[p] = u**p
-        _, g_fn = coefficient_functions[g]
-        # g(t, x) on the window grid. g is at most linear in x (checked by the caller), so
-        # Leibniz stops after one term: ∂_x^α(ψ g) = g ψ^(α) + α g_x ψ^(α−1), with the constant
-        # g_x taken by a central difference.
-        t_grid = t[:, None, None]
-        g_values = np.asarray(g_fn(t_grid, x_local[None]), dtype=np.float64)
-        g_values = np.broadcast_to(g_values, (nt, x_centres.size, 2 * mx + 1))
-        eps = 1e-6 * max(1.0, float(np.max(np.abs(x))))
-        g_x = (np.asarray(g_fn(t_grid, x_local[None] + eps), dtype=np.float64)
-               - np.asarray(g_fn(t_grid, x_local[None] - eps), dtype=np.float64)) / (2 * eps)
-        g_x = np.broadcast_to(g_x, g_values.shape)
+        g_values, g_x = g_grids[g]
         weights = g_values * x_kernels[order]
         if order:
             weights = weights + order * g_x * x_kernels[order - 1]
-        weights = (-1) ** order * weights  # (nt, n_xc, 2mx+1)
-        windows = _windows(powers[p], 2, mx, x_centres)  # (B, nt, n_xc, 2mx+1)
-        inner = np.einsum("btcw,tcw->btc", windows, weights) * dx
-        outer = _windows(inner, 1, mt, t_centres)
-        design[:, m] = np.einsum("bscw,w->bsc", outer, t_kernel).ravel() * dt
+        design[:, m] = integrate(powers[p], (-1) ** order * weights, t_kernel)
     info = {"space_half_width": mx, "time_half_width": mt, "n_tests": int(target.size)}
     return design, target, info
