@@ -8,11 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from ..metrics import exponential_similarity, generator_similarity, shift_power_similarity
+from ..metrics import (
+    exponential_similarity,
+    frobenius_cosine,
+    generator_similarity,
+    shift_power_similarity,
+)
 from ._liegan import LieGAN
 from ._symmetrygan import SymmetryGAN
 
-__all__ = ["DEFAULT_SETTINGS", "METHODS", "MethodResult", "compare", "score", "score_matrix"]
+__all__ = ["ALGEBRA_CONVERSIONS", "DEFAULT_SETTINGS", "METHODS", "MethodResult", "compare", "score",
+           "score_matrix"]
 
 METHODS = {"lens": "SymmetryLens", "liegan": "LieGAN", "symgan": "SymmetryGAN-QR"}
 # LieGAN with integer coefficients and the norm regulariser (its "discrete-shifts" preset): the
@@ -24,6 +30,11 @@ DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
 }
 CONVERSIONS = {"lens": "cos(G, G_true)", "liegan": "max_t cos(exp(tL), G_true)",
                "symgan": "max_{s≠0} cos(M, G_true^s)"}
+#: The conversions against a true Lie-algebra element ``A`` (a continuous symmetry such as the
+#: two-body rotation): LieGAN's generator is compared directly; a SymmetryGAN element ``M`` by its
+#: skew part, since ``exp(θA) − exp(θA)ᵀ = 2 sin θ A`` for a rotation generator (``A² = −I`` on
+#: each plane), so every element of the group ``exp(θA)``, θ ∉ {0, π}, scores 1.
+ALGEBRA_CONVERSIONS = {"liegan": "|cos(L, A_true)|", "symgan": "|cos(M − Mᵀ, A_true)|"}
 
 
 @dataclass
@@ -62,9 +73,22 @@ def score_matrix(method: str, learned: np.ndarray, truth: np.ndarray, *,
     raise ValueError(f"unknown method {method!r}; known: {', '.join(METHODS)}")
 
 
-def score(method: str, model: Any, truth: np.ndarray) -> float:
-    """The common metric: similarity to the minimal generator with each method's conversion."""
+def score(method: str, model: Any, truth: np.ndarray, *, truth_kind: str = "element") -> float:
+    """The common metric: similarity to the true symmetry with each method's conversion.
+
+    ``truth_kind="element"``: ``truth`` is the minimal generator (a group element,
+    :data:`CONVERSIONS`); ``"algebra"``: a Lie-algebra element (:data:`ALGEBRA_CONVERSIONS`).
+    """
     learned = model.generators_[0] if method == "liegan" else model.generator_
+    if truth_kind == "algebra":
+        if method not in ALGEBRA_CONVERSIONS:
+            raise ValueError(f"no algebra conversion for {method!r}; known: "
+                             f"{', '.join(ALGEBRA_CONVERSIONS)}")
+        if method == "symgan":
+            learned = learned - learned.T
+        return abs(frobenius_cosine(learned, truth))
+    if truth_kind != "element":
+        raise ValueError(f"truth_kind must be 'element' or 'algebra', got {truth_kind!r}")
     return score_matrix(method, learned, truth)
 
 

@@ -5,7 +5,9 @@ Metrics (flat JSON in the :class:`~symmetrykit._methods.Evaluation`):
 ``cos``
     The common similarity to the true minimal generator with the method's conversion
     (:func:`symmetrykit.baselines.score`): LieGAN ``max_t cos(exp(t L₁), G)``, SymmetryGAN
-    ``max_{s≠0} cos(M, G^s)``; ``conversion`` names it. Only with a known generator.
+    ``max_{s≠0} cos(M, G^s)``; ``conversion`` names it. Only with a known generator. On pairs
+    (:class:`~symmetrykit.datasets.TwoBodyPairs`, whose truth is a Lie-algebra element ``A``):
+    LieGAN ``|cos(L₁, A)|``, SymmetryGAN ``|cos(M − Mᵀ, A)|``.
 ``final_d_loss``, ``final_g_loss``, ``final_identity_cos``
     The last logged discriminator and generator losses (``log 4`` is a discriminator at
     chance) and the mean ``|cos(g x, x)|`` (1 for the identity).
@@ -24,14 +26,45 @@ from typing import Any
 import numpy as np
 
 from .._methods import Evaluation, dataset_metrics, integer_seed
-from ._compare import CONVERSIONS, score
+from ._compare import ALGEBRA_CONVERSIONS, CONVERSIONS, score
 from ._liegan import LieGAN
 from ._symmetrygan import SymmetryGAN
 
-__all__ = ["evaluate"]
+__all__ = ["evaluate", "prepare"]
 
 # Registry name and the key of baselines.score for each estimator class.
 _KEYS = {LieGAN: ("liegan", "liegan"), SymmetryGAN: ("symmetrygan", "symgan")}
+
+
+def prepare(dataset: Any) -> Any:
+    """What ``fit`` takes: ``X``, or ``(X, Y)`` for pairs (one element acts on both)."""
+    pairs = getattr(dataset, "Y", None)
+    return dataset.X if pairs is None else (dataset.X, pairs)
+
+
+def _truth_kind(dataset: Any) -> str:
+    """``"algebra"`` for data sets whose ``generator`` is a Lie-algebra element (pairs)."""
+    from ..datasets import TwoBodyPairs
+
+    return "algebra" if isinstance(dataset, TwoBodyPairs) else "element"
+
+
+def _cos_on_span(estimator: Any, key: str, dataset: Any) -> float:
+    """The algebra conversion with both matrices restricted to the data's linear span.
+
+    Pairs of two-body states fill a subspace (the centre of mass is fixed): a generator's action
+    across it is never seen by the data, so this is the part every method can be judged on.
+    """
+    from ..metrics import frobenius_cosine
+
+    both = np.vstack([dataset.X, dataset.Y])
+    _, values, vt = np.linalg.svd(both, full_matrices=False)
+    basis = vt[values > 1e-8 * values[0]].T
+    learned = estimator.generators_[0] if key == "liegan" else estimator.generator_
+    if key == "symgan":
+        learned = learned - learned.T
+    truth = np.asarray(dataset.generator)
+    return abs(frobenius_cosine(basis.T @ learned @ basis, basis.T @ truth @ basis))
 
 
 def evaluate(estimator: Any, dataset: Any) -> Evaluation:
@@ -60,9 +93,14 @@ def evaluate(estimator: Any, dataset: Any) -> Evaluation:
             metrics[f"final_{name}"] = float(history[name][-1])
     lines = []
     if truth is not None:
-        metrics["cos"] = float(score(key, estimator, np.asarray(truth)))
-        metrics["conversion"] = CONVERSIONS[key]
-        lines.append(f"cos      {metrics['cos']:.4f}  [{CONVERSIONS[key]}]")
+        kind = _truth_kind(dataset)
+        conversion = (ALGEBRA_CONVERSIONS if kind == "algebra" else CONVERSIONS)[key]
+        metrics["cos"] = float(score(key, estimator, np.asarray(truth), truth_kind=kind))
+        metrics["conversion"] = conversion
+        lines.append(f"cos      {metrics['cos']:.4f}  [{conversion}]")
+        if kind == "algebra":
+            metrics["cos_on_span"] = _cos_on_span(estimator, key, dataset)
+            lines.append(f"         {metrics['cos_on_span']:.4f} on the data's span")
     fit_time = metrics["fit_time"]
     if "wall_s" in fit_time:
         lines.append(f"time     wall {fit_time['wall_s']:.1f} s for {metrics['steps']} steps")

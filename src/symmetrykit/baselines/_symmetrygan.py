@@ -12,7 +12,7 @@ from ._adversarial import SHARED_CONSTRAINTS, AdversarialSymmetry
 
 __all__ = ["SymmetryGAN"]
 
-PARAMETRIZATIONS = ("qr", "expm", "linear")
+PARAMETRIZATIONS = ("qr", "expm", "linear", "rotation-scaling")
 
 
 class SymmetryGAN(AdversarialSymmetry):
@@ -28,7 +28,9 @@ class SymmetryGAN(AdversarialSymmetry):
     parametrization
         ``"qr"`` (default; the orthogonal factor of a free matrix, as in SymmetryLens's
         "SymmetryGAN-QR" baseline), ``"expm"`` (``expm`` of the antisymmetric part of a free
-        matrix: a rotation) or ``"linear"`` (the free matrix itself).
+        matrix: a rotation), ``"rotation-scaling"`` (``exp(a) · expm(S)``, the same rotation
+        times a learned scale, ``a`` starting at 0: in 2-D exactly the original SymmetryGAN's
+        ``[[c, −s], [s, c]]`` layer) or ``"linear"`` (the free matrix itself).
     n_steps, batch_size
         Adversarial steps and samples per step (real and transformed each).
     lr, discriminator_lr
@@ -40,7 +42,8 @@ class SymmetryGAN(AdversarialSymmetry):
         Weight of LieGAN's penalty ``mean |cos(Mx, x)|`` against the identity (0: the plain
         SymmetryGAN objective).
     init_scale
-        Std of the free matrix's entries at initialisation (``"expm"``: of the skew part).
+        Std of the free matrix's entries at initialisation (``"expm"``, ``"rotation-scaling"``:
+        of the skew part ``S = (A − Aᵀ)/2``).
     max_time, log_every, device, progress, random_state
         As in :class:`AdversarialSymmetry`.
 
@@ -73,7 +76,11 @@ class SymmetryGAN(AdversarialSymmetry):
     def _build(self, dim: int, gen: torch.Generator) -> list[torch.Tensor]:
         raw = torch.randn(dim, dim, generator=gen) * self.init_scale
         self._raw = raw.to(self.device).requires_grad_(True)
-        return [self._raw]
+        if self.parametrization != "rotation-scaling":
+            return [self._raw]
+        # The log-scale a: exp(a) = |det M|^(1/d), 1 at the start.
+        self._log_scale = torch.zeros((), device=self.device, requires_grad=True)
+        return [self._raw, self._log_scale]
 
     def _matrix(self) -> torch.Tensor:
         if self.parametrization == "qr":
@@ -82,6 +89,9 @@ class SymmetryGAN(AdversarialSymmetry):
             return q * torch.sign(torch.diagonal(r) + (torch.diagonal(r) == 0))
         if self.parametrization == "expm":
             return torch.linalg.matrix_exp(0.5 * (self._raw - self._raw.mT))
+        if self.parametrization == "rotation-scaling":
+            rotation = torch.linalg.matrix_exp(0.5 * (self._raw - self._raw.mT))
+            return torch.exp(self._log_scale) * rotation
         return self._raw
 
     def _transform(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -100,6 +110,7 @@ class SymmetryGAN(AdversarialSymmetry):
     def _finish(self) -> None:
         self.generator_ = self._snapshot()
         del self._raw
+        self.__dict__.pop("_log_scale", None)
 
     def transform(self, X: Any) -> np.ndarray:
         """Apply the learned element to raw samples: ``mean + M (x − mean)``."""

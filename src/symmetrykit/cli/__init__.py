@@ -25,7 +25,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import _compare, _data, _flow, _lens, _lie, _sweep
+from . import _bench, _compare, _data, _flow, _lens, _lie, _sweep
 from ._common import CLIError
 
 __all__ = ["ALIASES", "CLIError", "build_parser", "expand_aliases", "main", "parse_args"]
@@ -46,6 +46,7 @@ commands:
   symmetrykit flow discover --data kdv       generator flows of a PDE (or mnist)
   symmetrykit lie discover|enforce|promote   the Lie-derivative framework
   symmetrykit sweep run|report ...           many fits on Dask distributed
+  symmetrykit bench list|run|report          every method on every task (the matrix)
   symmetrykit compare --data NAME            several methods scored alike
 
 aliases (the earlier spellings, still accepted):
@@ -85,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"symmetrykit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="GROUP", required=True)
-    for module in (_data, _lens, _flow, _lie, _sweep, _compare):
+    for module in (_data, _lens, _flow, _lie, _sweep, _bench, _compare):
         module.add_parser(commands)
     return parser
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..datasets import SymmetryDataset
+    from ..datasets import SymmetryDataset, TwoBodyPairs
 
 __all__ = [
     "CLIError",
@@ -23,6 +23,7 @@ __all__ = [
     "check_out_free",
     "check_output",
     "check_positive",
+    "check_vectors",
     "data_name",
     "dataset_from_args",
     "is_data_file",
@@ -119,34 +120,72 @@ def check_positive(args: argparse.Namespace, names: tuple[str, ...]) -> None:
             raise CLIError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
 
 
-def dataset_from_args(args: argparse.Namespace) -> SymmetryDataset:
-    """A built-in data set by name (``args.name``), or a user file when NAME looks like a path."""
+def _refuse_pairs(what: str) -> CLIError:
+    """The one-line refusal of pairs ``(X, Y)`` by a command that reads vector samples."""
+    return CLIError(f"{what} is a set of pairs (X, Y), not vector samples, so this command "
+                    "cannot use it; fit pairs with the Python API: LieGAN().fit(X, Y) or "
+                    "SymmetryGAN().fit(X, Y) from symmetrykit.baselines")
+
+
+def dataset_from_args(args: argparse.Namespace) -> SymmetryDataset | TwoBodyPairs:
+    """A built-in data set by name (``args.name``), or a user file when NAME looks like a path.
+
+    Pairs ``(X, Y)`` (a built-in set of kind ``"pairs"``, or a file written by
+    :meth:`~symmetrykit.datasets.TwoBodyPairs.save`) are returned only to a command whose parser
+    sets ``accept_pairs=True`` (``data show|make``); for the others, which read vector samples,
+    they are refused with one line, a built-in set before any data are generated.
+    """
     from .. import datasets
 
     name = args.name
+    pairs = bool(getattr(args, "accept_pairs", False))
     noise = getattr(args, "noise", None)
     if is_data_file(name):
         if args.dim is not None or args.n_samples is not None or noise is not None:
             raise CLIError("--dim, --n-samples and --noise apply to built-in data sets, "
                            "not to files")
-        return datasets.load(name)
+        try:
+            return datasets.load(name)
+        except datasets.PairsFileError:
+            if not pairs:
+                raise _refuse_pairs(str(name)) from None
+        return datasets.TwoBodyPairs.load(name)
+    if not pairs:
+        check_vectors(name)
     options = {} if noise is None else {"noise": noise}
     return datasets.make_dataset(
         name, n_samples=args.n_samples, dim=args.dim, random_state=args.seed, **options
     )
 
 
+def check_vectors(name: str) -> None:
+    """Refuse a built-in set of pairs by name (one line naming what accepts it), cheaply.
+
+    Unknown names pass: generating them gives the registry's own message listing the names.
+    """
+    from .. import datasets
+
+    try:
+        info = datasets.get_dataset_info(name)
+    except ValueError:
+        return
+    if info.kind != "vectors":
+        raise _refuse_pairs(info.name)
+
+
 def data_name(args: argparse.Namespace) -> tuple[str, SymmetryDataset | None]:
     """The data set's name for a default run directory, without generating built-in data.
 
     A file is read (it must be, to know its stored name); a built-in set is only looked up, so
-    an occupied run directory is refused before any data are generated.
+    an occupied run directory is refused before any data are generated. Pairs are refused
+    (this serves the commands that read vector samples).
     """
     from .. import datasets
 
     if is_data_file(args.name):
         ds = dataset_from_args(args)
         return ds.name, ds
+    check_vectors(args.name)
     return datasets.get_dataset_info(args.name).name, None
 
 

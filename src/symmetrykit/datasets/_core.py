@@ -7,6 +7,7 @@ import json
 import os
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,30 @@ import numpy as np
 
 from .._array_files import NpzArchive, file_signature, read_npy
 
-__all__ = ["SUPPORTED_SUFFIXES", "TARGET_KEYS", "SymmetryDataset", "load", "load_xy"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "TARGET_KEYS",
+    "PairsFileError",
+    "SymmetryDataset",
+    "load",
+    "load_xy",
+]
 
 SUPPORTED_SUFFIXES = (".npz", ".npy", ".csv")
 _FORMAT = "symmetrykit.SymmetryDataset"
 _FORMAT_VERSION = 1
+# Written by TwoBodyPairs.save: X, Y and generator; load() refuses it (it reads samples only).
+PAIRS_FORMAT = "symmetrykit.TwoBodyPairs"
+
+
+class PairsFileError(ValueError):
+    """:func:`load` met a saved set of pairs ``(X, Y)``; it reads samples only.
+
+    A ``ValueError``, so callers that report bad files keep working; its own type lets a caller
+    that can use pairs (``symmetrykit data show``) tell it from a broken file.
+    """
+
+
 _ORTHOGONALITY_ATOL = 1e-8
 
 
@@ -212,23 +232,7 @@ class SymmetryDataset:
                 f"{path}: unsupported file type {suffix or '(none)'!r}; "
                 f"use one of {', '.join(SUPPORTED_SUFFIXES)}"
             )
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
-
-        # A temporary file in the target directory makes the final rename atomic (same file
-        # system); O_EXCL with mode 0o666 honours the umask, unlike mkstemp's 0o600.
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                self._write(handle, suffix)
-                handle.flush()
-                os.fsync(handle.fileno())
-            _move_into_place(tmp, path, overwrite=overwrite)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            raise
+        write_atomically(path, lambda handle: self._write(handle, suffix), overwrite=overwrite)
         return path
 
     def _write(self, handle: Any, suffix: str) -> None:
@@ -244,6 +248,30 @@ class SymmetryDataset:
             if self.transform is not None:
                 arrays["transform"] = self.transform
             np.savez(handle, allow_pickle=False, **arrays)
+
+
+def write_atomically(path: Path, write: Callable[[Any], None], *, overwrite: bool) -> None:
+    """Call ``write(handle)`` on a file beside ``path``, then move it into place atomically.
+
+    Readers never see a half-written ``path``, and without ``overwrite`` an existing file (even
+    one that appears while writing) is never touched: FileExistsError instead.
+    """
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
+    # A temporary file in the target directory makes the final rename atomic (same file
+    # system); O_EXCL with mode 0o666 honours the umask, unlike mkstemp's 0o600.
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        _move_into_place(tmp, path, overwrite=overwrite)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
 
 
 def _move_into_place(tmp: Path, path: Path, *, overwrite: bool) -> None:
@@ -273,7 +301,9 @@ def load(path: str | os.PathLike[str]) -> SymmetryDataset:
     * ``.npy``: one 2-D numeric array ``(n_samples, dim)``.
     * ``.npz``: a file written by :meth:`SymmetryDataset.save` (generator, transform, name,
       params and description are restored), or any archive with an array named ``X`` or with
-      exactly one array.
+      exactly one array. A file of pairs written by :meth:`TwoBodyPairs.save` is refused
+      (:class:`PairsFileError`) rather than read without its ``Y``: read it with
+      :meth:`TwoBodyPairs.load`, or with :func:`load_xy` for ``X`` and ``Y`` as targets.
     * ``.csv``: comma-separated numbers, one sample per line; blank lines and lines starting
       with ``#`` are skipped. The first line is a header of column names, and dropped, when
       none of its fields is a number (``x0,x1,x2``); a line of numbers only is always data.
@@ -436,6 +466,13 @@ def _read_npz_members(
         metadata = _parse_metadata(archive.read("metadata"), path)
         if metadata is not None:
             keys.remove("metadata")
+    if metadata is not None and metadata["format"] == PAIRS_FORMAT and "Y" not in target_keys:
+        # Checked before X is read: dropping Y silently would turn pairs into mere samples.
+        raise PairsFileError(
+            f"{path}: holds pairs (X, Y) of {metadata.get('name', 'pairs')!r}, but load() "
+            "reads samples only; use TwoBodyPairs.load(path), or load_xy(path) for X with Y "
+            "as targets"
+        )
     if "X" in keys:
         key = "X"
     elif len(keys) == 1:
@@ -456,7 +493,8 @@ def _read_npz_members(
 
 
 def _parse_metadata(value: np.ndarray, path: Path) -> dict[str, Any] | None:
-    """The metadata written by :meth:`SymmetryDataset.save`, or None for a user's own array."""
+    """The metadata written by :meth:`SymmetryDataset.save` or :meth:`TwoBodyPairs.save`, or
+    None for a user's own array."""
     if value.ndim != 0 or value.dtype.kind not in "US":
         return None
     text = value.item()
@@ -466,7 +504,7 @@ def _parse_metadata(value: np.ndarray, path: Path) -> dict[str, Any] | None:
         metadata = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(metadata, dict) or metadata.get("format") != _FORMAT:
+    if not isinstance(metadata, dict) or metadata.get("format") not in (_FORMAT, PAIRS_FORMAT):
         return None
     if not isinstance(metadata.get("params", {}), dict):
         raise ValueError(f"{path}: corrupt metadata: 'params' must be a JSON object")

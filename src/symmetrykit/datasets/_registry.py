@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._common import check_int
 from ._core import SymmetryDataset
 from ._images import image_rows
 from ._mnist import mnist_slices
 from ._signals import local_signals
+from ._toys import gaussian_ring, rotation_invariant
+from ._two_body import TwoBodyPairs, two_body
 
-__all__ = ["DatasetInfo", "get_dataset_info", "list_datasets", "make_dataset"]
+__all__ = ["DATASET_KINDS", "DatasetInfo", "get_dataset_info", "list_datasets", "make_dataset"]
 
 _DEFAULT_N_SAMPLES = 20_000
+# "vectors": a SymmetryDataset of samples X (n, d), for every method.
+# "pairs": a TwoBodyPairs of pairs (X, Y), for LieGAN().fit(X, Y) / SymmetryGAN().fit(X, Y).
+DATASET_KINDS = ("vectors", "pairs")
+_TWO_BODY_PAIRS_PER_ORBIT = 15
 
 
 @dataclass(frozen=True)
@@ -27,7 +35,7 @@ class DatasetInfo:
         Registry name, e.g. ``"gaussian-permuted"``.
     factory
         Callable ``factory(n_samples=..., dim=..., random_state=..., **options)`` returning a
-        :class:`SymmetryDataset`.
+        :class:`SymmetryDataset` (kind ``"vectors"``) or a :class:`TwoBodyPairs` (``"pairs"``).
     defaults
         Default ``n_samples`` and ``dim`` (for ``mnist-slices`` and ``image-rows`` ``dim`` is
         the window width).
@@ -35,13 +43,23 @@ class DatasetInfo:
         The true minimal generator in words.
     description
         What the samples are.
+    kind
+        ``"vectors"``: samples ``X`` of shape ``(n, d)`` whose ``generator`` is the true group
+        element, usable by every method. ``"pairs"``: pairs ``(X, Y)`` (a state and the state a
+        fixed time later), usable only by estimators that take both, ``LieGAN().fit(X, Y)``
+        and ``SymmetryGAN().fit(X, Y)``.
     """
 
     name: str
-    factory: Callable[..., SymmetryDataset] = field(repr=False)
+    factory: Callable[..., SymmetryDataset | TwoBodyPairs] = field(repr=False)
     defaults: dict[str, Any]
     ground_truth: str
     description: str
+    kind: str = "vectors"
+
+    def __post_init__(self) -> None:
+        if self.kind not in DATASET_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(DATASET_KINDS)}, got {self.kind!r}")
 
 
 def _local_factory(signal: str, symmetry: str) -> Callable[..., SymmetryDataset]:
@@ -67,6 +85,46 @@ def _window_factory(name: str, make: Callable[..., SymmetryDataset]
         return make(width=dim, **kwargs)
 
     return factory
+
+
+def _check_dim(name: str, dim: int | None, fixed: int) -> None:
+    """Refuse a ``dim`` other than the data set's own (``None`` keeps it)."""
+    if dim is not None and dim != fixed:
+        raise ValueError(f"{name} has dim {fixed}; dim must be {fixed} or None, got {dim!r}")
+
+
+def _toy_factory(name: str, make: Callable[..., SymmetryDataset]) -> Callable[..., SymmetryDataset]:
+    """The factory of a 2-D toy (``make(n_samples=...)``), whose ``dim`` can only be 2."""
+
+    def factory(*, dim: int | None = None, **kwargs: Any) -> SymmetryDataset:
+        _check_dim(name, dim, 2)
+        return make(**kwargs)
+
+    return functools.update_wrapper(factory, make)
+
+
+def _two_body_pairs(*, n_samples: int, dim: int | None = None, random_state: Any = None,
+                    **options: Any) -> TwoBodyPairs:
+    """``n_samples`` two-body pairs: 15 per orbit (``pairs_per_orbit``), enough orbits, truncated.
+
+    The default 15,000 is :func:`two_body`'s own 1000 orbits × 15 pairs, so the registry and a
+    direct call give the same pairs for the same seed.
+    """
+    _check_dim("two-body", dim, 8)
+    if "n_orbits" in options:
+        raise ValueError("set the size of two-body with n_samples; call two_body() directly "
+                         "to choose n_orbits")
+    n_samples = check_int("n_samples", n_samples, 2)
+    per_orbit = options.pop("pairs_per_orbit", _TWO_BODY_PAIRS_PER_ORBIT)
+    per_orbit = check_int("pairs_per_orbit", per_orbit, 1)
+    pairs = two_body(n_orbits=math.ceil(n_samples / per_orbit), pairs_per_orbit=per_orbit,
+                     random_state=random_state, **options)
+    if pairs.n_samples == n_samples:
+        return pairs
+    # The pairs come orbit by orbit, so truncating drops the tail of the last orbit only.
+    params = {**(pairs.params or {}), "n_samples": n_samples}
+    return TwoBodyPairs(X=pairs.X[:n_samples], Y=pairs.Y[:n_samples], generator=pairs.generator,
+                        name=pairs.name, params=params)
 
 
 _GROUND_TRUTH = {
@@ -122,6 +180,41 @@ def _build_registry() -> dict[str, DatasetInfo]:
             "(uniform image, row and start); needs scikit-learn and Pillow."
         ),
     )
+    registry["gaussian-ring"] = DatasetInfo(
+        name="gaussian-ring",
+        factory=_toy_factory("gaussian-ring", gaussian_ring),
+        defaults={"n_samples": _DEFAULT_N_SAMPLES, "dim": 2},
+        ground_truth="G = R(45°) — rotation by 45°; with the reflection diag(1, −1) it "
+                     "generates D8, the 16 symmetries of the octagon",
+        description=(
+            "Ring of 8 narrow Gaussians (std 0.1, option width) centred on the unit circle at "
+            "angles k·45° (SymmetryGAN's 2-D task, Desai, Nachman & Thaler 2022)."
+        ),
+    )
+    registry["rotation-invariant"] = DatasetInfo(
+        name="rotation-invariant",
+        factory=_toy_factory("rotation-invariant", rotation_invariant),
+        defaults={"n_samples": _DEFAULT_N_SAMPLES, "dim": 2},
+        ground_truth="G = R(90°) = J — a representative of SO(2), every rotation is a "
+                     "symmetry; J = [[0, −1], [1, 0]] is also the algebra element",
+        description=(
+            "Ring of radius ~ N(1, 0.1²) at uniform angle, invariant under every rotation "
+            "(LieGAN's 2-D task, Yang et al. 2023)."
+        ),
+    )
+    registry["two-body"] = DatasetInfo(
+        name="two-body",
+        factory=_two_body_pairs,
+        defaults={"n_samples": 15_000, "dim": 8},
+        ground_truth="G = block_diag(J, J, J, J) — the rotation algebra element acting on "
+                     "all four 2-vectors (expm(t G) rotates them by t)",
+        description=(
+            "Pairs (x, y) of planar two-body states 0.1 time units apart, 1000 orbits × 15 "
+            "pairs (LieGAN's two-body task, Yang et al. 2023); for LieGAN().fit(X, Y) or "
+            "SymmetryGAN().fit(X, Y)."
+        ),
+        kind="pairs",
+    )
     return registry
 
 
@@ -138,9 +231,28 @@ def _lookup(name: str) -> DatasetInfo:
         ) from None
 
 
-def list_datasets() -> list[DatasetInfo]:
-    """All built-in data sets, in a stable order (Gaussian, Legendre, MNIST, then image rows)."""
-    return list(_REGISTRY.values())
+def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
+    """The built-in data sets, in a stable order; all of them, or those of one ``kind``.
+
+    The order is Gaussian, Legendre, MNIST, image rows, the 2-D toys (all ``"vectors"``), then
+    the two-body pairs (``"pairs"``).
+
+    Parameters
+    ----------
+    kind
+        ``None`` (all), ``"vectors"`` (samples ``X`` for every method) or ``"pairs"`` (pairs
+        ``(X, Y)`` for ``LieGAN().fit(X, Y)`` / ``SymmetryGAN().fit(X, Y)``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown kind; the message lists the kinds.
+    """
+    if kind is None:
+        return list(_REGISTRY.values())
+    if kind not in DATASET_KINDS:
+        raise ValueError(f"unknown data set kind {kind!r}; kinds: {', '.join(DATASET_KINDS)}")
+    return [info for info in _REGISTRY.values() if info.kind == kind]
 
 
 def get_dataset_info(name: str) -> DatasetInfo:
@@ -155,7 +267,7 @@ def make_dataset(
     dim: int | None = None,
     random_state: Any = None,
     **options: Any,
-) -> SymmetryDataset:
+) -> SymmetryDataset | TwoBodyPairs:
     """Generate a built-in data set by name.
 
     Parameters
@@ -164,12 +276,23 @@ def make_dataset(
         One of :func:`list_datasets` (case-insensitive; ``_`` may replace ``-``).
     n_samples, dim
         Override the defaults of the data set (``None`` keeps them). For ``"mnist-slices"``
-        and ``"image-rows"`` ``dim`` is the window width.
+        and ``"image-rows"`` ``dim`` is the window width; the 2-D toys and ``"two-body"`` have
+        a fixed dimension (2 and 8), and refuse any other. ``"two-body"`` draws 15 pairs per
+        orbit and enough orbits, truncated to exactly ``n_samples``.
     random_state
         ``None``, a non-negative int or a ``numpy.random.Generator``.
     **options
-        Further keyword arguments of :func:`local_signals` (e.g. ``noise``, ``lots``) or
-        :func:`mnist_slices` (``noise``, ``padding``) or :func:`image_rows` (``noise``, ``images``).
+        Further keyword arguments of :func:`local_signals` (e.g. ``noise``, ``lots``),
+        :func:`mnist_slices` (``noise``, ``padding``), :func:`image_rows` (``noise``,
+        ``images``), :func:`gaussian_ring` (``width``, ``noise``), :func:`rotation_invariant`
+        (``radius``, ``radial_std``, ``noise``) or :func:`two_body` (``step``, ``noise``,
+        ``pairs_per_orbit``, ``radius_range``, ``speed_range``).
+
+    Returns
+    -------
+    SymmetryDataset or TwoBodyPairs
+        A :class:`SymmetryDataset` for a set of kind ``"vectors"``, a :class:`TwoBodyPairs`
+        for ``"pairs"`` (see :attr:`DatasetInfo.kind`).
 
     Raises
     ------

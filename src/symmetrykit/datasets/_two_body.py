@@ -10,15 +10,19 @@ Recipe, constants and sizes in ``docs/data.md`` ("Two-body pairs").
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._array_files import NpzArchive, file_signature
 from ._common import check_int, check_nonnegative, check_range, resolve_random_state
-from ._core import _as_json_dict
+from ._core import PAIRS_FORMAT, _as_json_dict, _read_npz_members, write_atomically
 
 __all__ = ["TwoBodyPairs", "rotation_generator", "two_body"]
 
@@ -27,6 +31,7 @@ _DIM = 8
 _MU = 2.0
 _RTOL = 1e-10
 _ATOL = 1e-10
+_FORMAT_VERSION = 1
 
 
 def rotation_generator() -> np.ndarray:
@@ -88,6 +93,79 @@ class TwoBodyPairs:
 
     def __repr__(self) -> str:
         return f"TwoBodyPairs(name={self.name!r}, n_samples={self.n_samples}, dim={_DIM})"
+
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the pairs to an ``.npz`` file atomically and return its path.
+
+        The archive holds ``X``, ``Y``, ``generator`` and a ``metadata`` JSON string (format,
+        name, params) as plain arrays, so :meth:`load` restores everything without unpickling;
+        :func:`~symmetrykit.datasets.load_xy` also reads it (``Y`` as targets). Only ``.npz``
+        is offered: ``.npy`` and ``.csv`` would keep one of the two arrays.
+
+        Parameters
+        ----------
+        path
+            Target file, ending in ``.npz``.
+        overwrite
+            Replace an existing file. Without it an existing file is never touched.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is false.
+        ValueError
+            For a suffix other than ``.npz``.
+        """
+        path = Path(path)
+        if path.suffix.lower() != ".npz":
+            raise ValueError(
+                f"{path}: pairs (X, Y) are saved as .npz only, not {path.suffix or '(none)'!r}"
+            )
+        metadata = json.dumps(
+            {"format": PAIRS_FORMAT, "version": _FORMAT_VERSION, "name": self.name,
+             "params": self.params}
+        )
+        arrays = {"X": self.X, "Y": self.Y, "generator": self.generator,
+                  "metadata": np.array(metadata)}
+        write_atomically(
+            path, lambda handle: np.savez(handle, allow_pickle=False, **arrays),
+            overwrite=overwrite,
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TwoBodyPairs:
+        """Read pairs written by :meth:`save` (never unpickling, sizes checked first).
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        ValueError
+            One line naming the path: not an ``.npz`` file of pairs written by :meth:`save`, or
+            arrays of the wrong shape.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+        try:
+            signature = file_signature(path)
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot be opened ({exc})") from exc
+        if signature != "zip":
+            raise ValueError(f"{path}: not an .npz archive of pairs written by TwoBodyPairs.save")
+        with NpzArchive(path) as archive:
+            x, extras, metadata, y = _read_npz_members(archive, path, ("Y",))
+        if metadata is None or metadata["format"] != PAIRS_FORMAT or y is None:
+            raise ValueError(f"{path}: not a file of pairs written by TwoBodyPairs.save; "
+                             "read samples with datasets.load")
+        if "generator" not in extras:
+            raise ValueError(f"{path}: the pairs file has no 'generator' array")
+        try:
+            return cls(X=x, Y=y, generator=extras["generator"],
+                       name=str(metadata.get("name", path.stem)), params=metadata.get("params"))
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
 
 
 def _kepler_rhs(tau: np.ndarray):

@@ -168,7 +168,9 @@ def _result_from_matrix(
     The spectrum is divided by ``max(largest singular value, reference)``; ``reference`` is the
     operator's natural magnitude without cancellations (0 when unknown).
     """
-    _, s, vt = np.linalg.svd(matrix, full_matrices=True)
+    # Every right singular vector is needed, the left ones never: a full U of a tall matrix
+    # (many samples) would be samples × samples.
+    _, s, vt = np.linalg.svd(matrix, full_matrices=matrix.shape[0] < matrix.shape[1])
     k = candidates.shape[0]
     values = np.zeros(k)
     values[: s.size] = s

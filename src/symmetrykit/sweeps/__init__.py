@@ -14,6 +14,16 @@ Requires the ``sweep`` extra (Dask distributed, SALib): ``pip install 'symmetryk
 """
 
 from ._analysis import MorrisResult, morris_analysis, summarize
+from ._bench import (
+    BENCH_METHODS,
+    BENCH_TASKS,
+    BenchCell,
+    BenchTask,
+    bench_cells,
+    bench_matrix,
+    matrix_markdown,
+    run_bench,
+)
 from ._config import DataSpec, Design, SweepConfig, load_config
 from ._design import design_points
 from ._methods import METHODS, SweepMethod, register_method
@@ -21,21 +31,29 @@ from ._runner import SweepResult, execute_run, open_sweep, plan_runs, run_sweep
 from ._store import read_rows
 
 __all__ = [
+    "BENCH_METHODS",
+    "BENCH_TASKS",
     "METHODS",
+    "BenchCell",
+    "BenchTask",
     "DataSpec",
     "Design",
     "MorrisResult",
     "SweepConfig",
     "SweepMethod",
     "SweepResult",
+    "bench_cells",
+    "bench_matrix",
     "design_points",
     "execute_run",
     "load_config",
+    "matrix_markdown",
     "morris_analysis",
     "open_sweep",
     "plan_runs",
     "read_rows",
     "register_method",
+    "run_bench",
     "run_sweep",
     "summarize",
 ]

@@ -137,6 +137,16 @@ def get_method(name: Any) -> SweepMethod:
 
 
 def _vector_data_names() -> list[str]:
+    """Sets of samples ``X`` (what SymmetryLens takes)."""
+    from .. import datasets
+
+    return [info.name for info in datasets.list_datasets()
+            if getattr(info, "kind", "vectors") == "vectors"
+            and info.name not in datasets.PDE_NAMES]
+
+
+def _adversarial_data_names() -> list[str]:
+    """Samples ``X`` or pairs ``(X, Y)`` (what LieGAN and SymmetryGAN take)."""
     from .. import datasets
 
     return [info.name for info in datasets.list_datasets()
@@ -159,10 +169,10 @@ register_method(SweepMethod(
     description="SymmetryLens (Efe & Ozakin 2025); metrics cos, cos2, phi_cos, final_loss",
     aliases=("lens",)))
 register_method(SweepMethod(
-    "liegan", "liegan", _vector_data, _vector_data_names,
+    "liegan", "liegan", _vector_data, _adversarial_data_names,
     description="LieGAN baseline; metric cos (the common similarity of baselines.score)"))
 register_method(SweepMethod(
-    "symmetrygan", "symmetrygan", _vector_data, _vector_data_names,
+    "symmetrygan", "symmetrygan", _vector_data, _adversarial_data_names,
     description="SymmetryGAN baseline; metric cos (the common similarity of baselines.score)",
     aliases=("symgan",)))
 
@@ -191,3 +201,46 @@ register_method(SweepMethod(
     default_score="best_galilean",
     description="GeneratorFlow on PDE data (Ko et al. 2024); metrics projection_k, "
     "best_galilean, best_non_affine, final_validity", aliases=("flow",)))
+
+
+# ----------------------------------------------------------------------------------------------
+# Lie-derivative discovery (Otto et al.): from a model of pairs, or closed form from PDE data
+# ----------------------------------------------------------------------------------------------
+
+def _discovery_names() -> list[str]:
+    return ["two-body", *_pde_names()]
+
+
+def _discovery_data(spec: DataSpec, options: dict[str, Any], seed: int) -> Any:
+    if spec.name == "two-body":
+        return _vector_data(spec, options, seed)
+    return _pde_data(spec, options, seed)
+
+
+@dataclass(frozen=True)
+class _DiscoveryMethod(SweepMethod):
+    """No estimator class in the method registry: :class:`LieDiscoveryRun` is built directly."""
+
+    def defaults(self) -> dict[str, Any]:
+        from ._discovery import LieDiscoveryRun
+
+        return LieDiscoveryRun().get_params()
+
+    def build(self, params: Mapping[str, Any], seed: int) -> Any:
+        from ._discovery import LieDiscoveryRun
+
+        return LieDiscoveryRun(**dict(params), random_state=seed)
+
+    def fit_and_score(self, estimator: Any, data: Any) -> dict[str, Any]:
+        estimator.fit(data)
+        return {**estimator.metrics_, "fit_wall_s": estimator.fit_time_["wall_s"],
+                "fit_cpu_s": estimator.fit_time_["cpu_s"]}
+
+    def save(self, estimator: Any, directory: Path, metrics: dict[str, Any]) -> None:
+        estimator.save(directory, metrics)
+
+
+register_method(_DiscoveryMethod(
+    "lie-discovery", "lie", _discovery_data, _discovery_names, default_score="recovery",
+    description="Lie-derivative discovery (Otto et al.): the symmetries of a polynomial model "
+    "of pairs x → y, or closed form from PDE trajectories; metric recovery"))
