@@ -7,7 +7,8 @@ symmetry is one rotation acting on all four 2-vectors, ``block_diag(J, J, J, J)`
 Runs, 3 seeds each, 3,500 steps of batch 64 (the official run: 15 epochs of 14,652 pairs at batch
 64 = 3,435 steps): pairs with the 2 × 2 block mask (the official README setting), pairs without
 a mask, ``x`` alone with the mask, and the mask with the official optimiser settings (the
-generator's Adam betas (0.5, 0.999), generator updated before the discriminator). Reported:
+generator's Adam betas (0.5, 0.999), generator updated before the discriminator), and the
+Kronecker subalgebra ``I ⊗ gl(2)`` (one 2 × 2 block tied across the pairs). Reported:
 |cos| of the learned generator to the truth, the final discriminator loss (chance: 2 ln 2 ≈
 1.386) and CPU seconds per step, beside the same step written as a plain PyTorch loop (matrix
 exponential, the same discriminator, two Adam updates) on one thread.
@@ -35,6 +36,7 @@ SETTINGS = {
     "pairs, block-2 mask": {"pairs": True, "mask": "block-2"},
     "pairs, block-2 mask, official optimiser": {
         "pairs": True, "mask": "block-2", "betas": (0.5, 0.999), "update_order": "generator-first"},
+    "pairs, kron-2 subalgebra": {"pairs": True, "subalgebra": "kron-2"},
     "pairs, no mask": {"pairs": True, "mask": None},
     "x only, block-2 mask": {"pairs": False, "mask": "block-2"},
 }

@@ -59,14 +59,6 @@ alignment = [0.5, 1.0]
 """
 
 
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster, \
-            distributed.Client(cluster) as dask_client:
-        yield dask_client
-
-
 # ------------------------------------------------------------------------------------------
 # configuration and designs
 # ------------------------------------------------------------------------------------------

@@ -8,6 +8,11 @@ Metrics (flat JSON in the :class:`~symmetrykit._methods.Evaluation`):
     ``max_{s≠0} cos(M, G^s)``; ``conversion`` names it. Only with a known generator. On pairs
     (:class:`~symmetrykit.datasets.TwoBodyPairs`, whose truth is a Lie-algebra element ``A``):
     LieGAN ``|cos(L₁, A)|``, SymmetryGAN ``|cos(M − Mᵀ, A)|``.
+``cos_on_span``, ``cos_algebra``, ``cos_group``
+    Against the data set's whole group where one element is not the whole story: pairs, on
+    the data's linear span; a continuous group (``params["algebra_element"]``, e.g.
+    ``rotation-invariant``), by the algebra conversion; a dihedral group
+    (``params["reflection"]``, e.g. ``gaussian-ring``), the nearest element but the identity.
 ``final_d_loss``, ``final_g_loss``, ``final_identity_cos``
     The last logged discriminator and generator losses (``log 4`` is a discriminator at
     chance) and the mean ``|cos(g x, x)|`` (1 for the identity).
@@ -26,11 +31,12 @@ from typing import Any
 import numpy as np
 
 from .._methods import Evaluation, dataset_metrics, integer_seed
+from ..metrics import frobenius_cosine
 from ._compare import ALGEBRA_CONVERSIONS, CONVERSIONS, score
 from ._liegan import LieGAN
 from ._symmetrygan import SymmetryGAN
 
-__all__ = ["evaluate", "prepare"]
+__all__ = ["dihedral_elements", "evaluate", "prepare"]
 
 # Registry name and the key of baselines.score for each estimator class.
 _KEYS = {LieGAN: ("liegan", "liegan"), SymmetryGAN: ("symmetrygan", "symgan")}
@@ -55,8 +61,6 @@ def _cos_on_span(estimator: Any, key: str, dataset: Any) -> float:
     Pairs of two-body states fill a subspace (the centre of mass is fixed): a generator's action
     across it is never seen by the data, so this is the part every method can be judged on.
     """
-    from ..metrics import frobenius_cosine
-
     both = np.vstack([dataset.X, dataset.Y])
     _, values, vt = np.linalg.svd(both, full_matrices=False)
     basis = vt[values > 1e-8 * values[0]].T
@@ -65,6 +69,37 @@ def _cos_on_span(estimator: Any, key: str, dataset: Any) -> float:
         learned = learned - learned.T
     truth = np.asarray(dataset.generator)
     return abs(frobenius_cosine(basis.T @ learned @ basis, basis.T @ truth @ basis))
+
+
+def dihedral_elements(rotation: np.ndarray, reflection: np.ndarray, *,
+                      max_order: int = 64) -> list[np.ndarray]:
+    """Every element ``R^s F^r`` of the dihedral group of ``rotation`` and ``reflection``,
+    identity excluded (``R`` of finite order ≤ ``max_order``)."""
+    identity = np.eye(len(rotation))
+    powers = [identity]
+    while len(powers) <= max_order:
+        nxt = powers[-1] @ rotation
+        if np.allclose(nxt, identity, atol=1e-8):
+            break
+        powers.append(nxt)
+    else:
+        raise ValueError(f"the rotation has no finite order ≤ {max_order}")
+    return [*powers[1:], *(p @ reflection for p in powers)]
+
+
+def _cos_to_group(estimator: Any, key: str, rotation: np.ndarray,
+                  reflection: np.ndarray) -> float:
+    """``cos`` of the learned transformation to the nearest non-identity group element.
+
+    SymmetryGAN: its element ``M`` directly; LieGAN: ``exp(tL)`` at its best ``t`` (only the
+    rotations are reachable: reflections are not exponentials).
+    """
+    from ._compare import score_matrix
+
+    elements = dihedral_elements(rotation, reflection)
+    if key == "liegan":
+        return max(score_matrix("liegan", estimator.generators_[0], g) for g in elements)
+    return max(frobenius_cosine(estimator.generator_, g) for g in elements)
 
 
 def evaluate(estimator: Any, dataset: Any) -> Evaluation:
@@ -101,6 +136,17 @@ def evaluate(estimator: Any, dataset: Any) -> Evaluation:
         if kind == "algebra":
             metrics["cos_on_span"] = _cos_on_span(estimator, key, dataset)
             lines.append(f"         {metrics['cos_on_span']:.4f} on the data's span")
+        params = getattr(dataset, "params", None) or {}
+        if "algebra_element" in params:  # a continuous group: any of its elements will do
+            metrics["cos_algebra"] = float(score(
+                key, estimator, np.asarray(params["algebra_element"], dtype=np.float64),
+                truth_kind="algebra"))
+            lines.append(f"         {metrics['cos_algebra']:.4f} [{ALGEBRA_CONVERSIONS[key]}]")
+        if "reflection" in params:  # a dihedral group: any element but the identity will do
+            metrics["cos_group"] = _cos_to_group(estimator, key, np.asarray(truth),
+                                                 np.asarray(params["reflection"]))
+            lines.append(f"         {metrics['cos_group']:.4f} to the nearest element of the "
+                         "dihedral group (identity excluded)")
     fit_time = metrics["fit_time"]
     if "wall_s" in fit_time:
         lines.append(f"time     wall {fit_time['wall_s']:.1f} s for {metrics['steps']} steps")

@@ -76,7 +76,13 @@ BENCH_TASKS: tuple[BenchTask, ...] = (
     BenchTask("two-body", "two-body", {}, 60.0,
               "the rotation of every 2-vector, on the data's 4-dimensional span",
               "LieGAN's task: 15,000 pairs x → y of planar two-body states"),
-    BenchTask("kdv", "kdv", {}, 600.0,
+    BenchTask("rotation-invariant", "rotation-invariant", {}, 30.0,
+              "SO(2): the rotation generator J (LieGAN |cos(L, J)|; discovery: the span found)",
+              "LieGAN's home toy: a 2-D ring with radial noise, invariant under all rotations"),
+    BenchTask("gaussian-ring", "gaussian-ring", {}, 30.0,
+              "D8: cos to the nearest element but the identity (LieGAN: exp(tL) at its best t)",
+              "SymmetryGAN's home toy: 8 Gaussians on a circle, invariant under D8 only"),
+    BenchTask("kdv", "kdv", {}, 900.0,
               "the periodic point symmetries ∂x, ∂t, t∂x + ∂u; cos of the largest principal "
               "angle to the span found",
               "32 KdV trajectories of 140 × 256 (t × x) points (Ko et al.'s task)"),
@@ -98,6 +104,15 @@ _NA = {
     ("liegan", "kdv"): "point symmetries act on (x, t, u), not linearly on vectors",
     ("symmetrygan", "kdv"): "point symmetries act on (x, t, u), not linearly on vectors",
     ("generator-flow", "two-body"): "flows need a validity score; none for pairs of states",
+    ("symmetrygan", "rotation-invariant"): "every orthogonal map is a symmetry of this O(2)-"
+                                           "invariant set, and SymmetryGAN-QR's is orthogonal "
+                                           "by construction: success cannot be told from chance",
+    ("lie-discovery", "gaussian-ring"): "a finite group (D8) has no infinitesimal generator",
+}
+_TOYS = ("rotation-invariant", "gaussian-ring")
+_NA_TOYS = {
+    "symmetrylens": "2-dimensional samples: SymmetryLens needs an odd dimension ≥ 3",
+    "generator-flow": "vectors, not fields on a grid",
 }
 _NA_SHIFT = {
     "lie-discovery": "a discrete shift has no infinitesimal generator to find",
@@ -113,10 +128,14 @@ def _settings(method: str, task: BenchTask) -> dict[str, Any]:
     if method == "liegan":
         if task.name == "two-body":  # the official README setting: 2 × 2 blocks, batch 64
             return {"mask": "block-2", "batch_size": 64, "n_steps": _UNCAPPED, **budget}
+        if task.name == "rotation-invariant":  # a continuous group: the defaults
+            return {"n_steps": _UNCAPPED, **budget}
         # The "discrete-shifts" preset: integer steps, the norm regulariser.
         return {"coefficients": "integer", "coef_scale": 3, "regularizer": "norm",
                 "n_steps": _UNCAPPED, **budget}
     if method == "symmetrygan":
+        if task.name in _TOYS:  # its home-turf setting (tests/test_baselines.py)
+            return {"n_steps": _UNCAPPED, **budget}
         # lr 1e-2: the best SymmetryGAN-QR setting of benchmarks/compare_baselines.py on three
         # of its four sets.
         return {"lr": 1e-2, "n_steps": _UNCAPPED, **budget}
@@ -145,6 +164,8 @@ def bench_cells(tasks: Iterable[str] | None = None,
             reason = _NA.get((method, task.name))
             if reason is None and task.name in _SHIFT_TASKS:
                 reason = _NA_SHIFT.get(method)
+            if reason is None and task.name in _TOYS:
+                reason = _NA_TOYS.get(method)
             cells.append(BenchCell(task, method, {} if reason else _settings(method, task),
                                    reason))
     return cells
@@ -180,6 +201,10 @@ def _recovery(method: str, task: BenchTask, metrics: Mapping[str, Any]) -> float
         return float(np.cos(np.max(angles)))
     if task.name == "two-body":
         return float(metrics["cos_on_span"])
+    if task.name == "rotation-invariant":
+        return float(metrics["cos_algebra"])
+    if task.name == "gaussian-ring":
+        return float(metrics["cos_group"])
     return float(metrics["cos"])
 
 
@@ -207,7 +232,8 @@ def run_bench(out: str | Path, *, tasks: Iterable[str] | None = None,
     n_workers, client
         As in :func:`run_sweep`; every cell shares the one cluster.
     resume
-        Continue a bench in ``out`` (its cells resume; finished runs are not run again).
+        Continue a bench in ``out``: its cells resume (finished runs are not run again), and
+        new tasks or methods are added to it (same seeds, budget scale and sizes only).
     on_row
         Called (from a cell's thread) with the cell and every committed row.
 
@@ -238,9 +264,13 @@ def run_bench(out: str | Path, *, tasks: Iterable[str] | None = None,
         if not resume:
             raise FileExistsError(f"bench: {directory} already holds a bench; resume it "
                                   "(--resume) or choose another directory")
-        if saved != selection:
-            raise ValueError(f"bench: {directory} holds a different selection {saved}; "
-                             f"asked for {selection}")
+        # A bench grows by rows and columns; its runs must stay comparable.
+        for key in ("seeds", "budget_scale", "n_samples"):
+            if saved.get(key) != selection[key]:
+                raise ValueError(f"bench: {directory} was run with {key} = {saved.get(key)!r}; "
+                                 f"asked for {selection[key]!r} (its cells would not compare)")
+        for key in ("tasks", "methods"):
+            selection[key] = sorted(set(saved[key]) | set(selection[key]))
     elif directory.exists() and any(directory.iterdir()):
         raise FileExistsError(f"bench: {directory} is not empty and holds no bench")
     directory.mkdir(parents=True, exist_ok=True)

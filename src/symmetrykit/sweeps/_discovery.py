@@ -10,6 +10,10 @@ estimator-like object, :class:`LieDiscoveryRun`, that knows the two kinds of dat
   one transformation acting on input and output — are the discovered symmetries
   (:func:`~symmetrykit.liederiv.discover` over ``gl``, cut at the largest spectral gap of at
   least ``gap_ratio``; the model is not exactly symmetric, so the gap is finite);
+* **samples of a continuous symmetry** (a :class:`~symmetrykit.datasets.SymmetryDataset` whose
+  ``params`` carry the ``algebra_element``, e.g. ``rotation-invariant``): the symmetries of the
+  data's distribution itself (:func:`~symmetrykit.liederiv.discover_density`, weak form, cubic
+  test functions, over ``gl``), no model needed;
 * **PDE trajectories** (:class:`~symmetrykit.datasets.PDEDataset`): the closed-form point
   symmetries of the identified equation (:func:`~symmetrykit.liederiv.discover_pde`).
 
@@ -57,8 +61,9 @@ class LieDiscoveryRun:
     Parameters
     ----------
     degree
-        Pairs: the degree of the polynomial model ``y ≈ F(x)`` (default 3); PDE data: the degree
-        of the generator library (default 2, :func:`~symmetrykit.liederiv.discover_pde`).
+        Pairs: the degree of the polynomial model ``y ≈ F(x)`` (default 3); samples: of the
+        test functions (default 3); PDE data: of the generator library (default 2,
+        :func:`~symmetrykit.liederiv.discover_pde`).
     gap_ratio
         Pairs: the smallest spectral gap that separates symmetries (default 10, as
         ``discover_pde``'s ``min_gap``; the model of a non-polynomial flow map is symmetric only
@@ -94,14 +99,19 @@ class LieDiscoveryRun:
         from ..datasets import PDEDataset
 
         wall0, cpu0 = time.perf_counter(), time.process_time()
+        params = getattr(data, "params", None) or {}
         if getattr(data, "Y", None) is not None:
             self.metrics_ = self._fit_pairs(np.asarray(data.X), np.asarray(data.Y),
                                             np.asarray(data.generator))
         elif isinstance(data, PDEDataset):
             self.metrics_ = self._fit_pde(data)
+        elif "algebra_element" in params:
+            self.metrics_ = self._fit_density(np.asarray(data.X),
+                                              np.asarray(params["algebra_element"], dtype=float))
         else:
-            raise ValueError(f"Lie-derivative discovery in a sweep takes pairs (x, y) or PDE "
-                             f"trajectories, got {type(data).__name__}")
+            raise ValueError(f"Lie-derivative discovery in a sweep takes pairs (x, y), samples "
+                             f"of a continuous symmetry or PDE trajectories, got "
+                             f"{type(data).__name__} {getattr(data, 'name', '')!r}")
         self.fit_time_ = {"wall_s": time.perf_counter() - wall0,
                           "cpu_s": time.process_time() - cpu0}
         return self
@@ -140,9 +150,32 @@ class LieDiscoveryRun:
             "nullity": int(result.nullity),
             "gap": float(result.gap),
             "singular_values": (values / values.max()).tolist(),
-            "recovery": span_recovery(found.reshape(len(found), -1), truth.reshape(1, -1)),
-            "cos": (abs(float(np.sum(found[0] * truth) / np.linalg.norm(found[0])
+            "recovery": span_recovery(found.reshape(len(found), truth.size),
+                                      truth.reshape(1, -1)),
+            "cos_on_span": (abs(float(np.sum(found[0] * truth) / np.linalg.norm(found[0])
                                  / np.linalg.norm(truth))) if result.nullity else 0.0),
+        }
+
+    def _fit_density(self, X: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
+        from ..lie import gl
+        from ..liederiv import discover_density
+
+        degree = 3 if self.degree is None else int(self.degree)
+        result = discover_density(X, gl(X.shape[1]), degree=degree,
+                                  gap_ratio=float(self.gap_ratio))
+        found = (np.asarray(result.algebra.generators) if result.nullity
+                 else np.zeros((0, *truth.shape)))
+        self.result_ = result
+        self.generators_ = found
+        values = np.asarray(result.singular_values)
+        return {
+            "kind": "density",
+            "degree": degree,
+            "nullity": int(result.nullity),
+            "gap": float(result.gap),
+            "singular_values": (values / values.max()).tolist(),
+            "recovery": span_recovery(found.reshape(len(found), truth.size),
+                                      truth.reshape(1, -1)),
         }
 
     def _fit_pde(self, data: Any) -> dict[str, Any]:
@@ -178,7 +211,7 @@ class LieDiscoveryRun:
         with staged_directory(directory) as stage:
             run = RunDirectory.create(stage, {"method": "lie-discovery", **self.get_params()})
             run.save_metrics(json.loads(json.dumps(to_jsonable(metrics))))
-            if self.metrics_["kind"] == "pairs":
+            if self.metrics_["kind"] in ("pairs", "density"):
                 run.save_arrays(generators=np.asarray(self.generators_, dtype=np.float64),
                                 singular_values=np.asarray(self.result_.singular_values))
             else:

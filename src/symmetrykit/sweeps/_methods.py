@@ -208,13 +208,13 @@ register_method(SweepMethod(
 # ----------------------------------------------------------------------------------------------
 
 def _discovery_names() -> list[str]:
-    return ["two-body", *_pde_names()]
+    return ["two-body", "rotation-invariant", *_pde_names()]
 
 
 def _discovery_data(spec: DataSpec, options: dict[str, Any], seed: int) -> Any:
-    if spec.name == "two-body":
-        return _vector_data(spec, options, seed)
-    return _pde_data(spec, options, seed)
+    if spec.name in _pde_names():
+        return _pde_data(spec, options, seed)
+    return _vector_data(spec, options, seed)
 
 
 @dataclass(frozen=True)
