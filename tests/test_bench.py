@@ -164,6 +164,7 @@ def test_a_bench_runs_its_cells_writes_the_matrix_and_resumes(tmp_path, client):
     assert set(entries) == {"liegan", "symmetrygan"}
     for entry in entries.values():
         assert entry["n_ok"] == 1 and 0 <= entry["mean"] <= 1
+        assert len(entry["commits"]) == 1  # the code every run of the cell was measured on
         assert entry["budget_s"] == pytest.approx(0.3)
     assert json.loads((out / "matrix.json").read_text())["cells"] == matrix["cells"]
     assert "| gaussian-circulant-7 (0.3 s) |" in (out / "matrix.md").read_text()

@@ -312,7 +312,9 @@ def bench_matrix(directory: str | Path) -> dict[str, Any]:
         raise FileNotFoundError(f"bench: {directory} holds no bench ({BENCH_FILE} missing)")
     selection = json.loads((directory / BENCH_FILE).read_text())
     entries = []
-    for cell in bench_cells(selection["tasks"], selection["methods"]):
+    tasks = [t.name for t in BENCH_TASKS if t.name in selection["tasks"]]
+    methods = [m for m in BENCH_METHODS if m in selection["methods"]]
+    for cell in bench_cells(tasks, methods):
         entry: dict[str, Any] = {"task": cell.task.name, "method": cell.method,
                                  "budget_s": cell.task.budget_s * selection["budget_scale"]}
         if not cell.applies:
@@ -334,6 +336,8 @@ def bench_matrix(directory: str | Path) -> dict[str, Any]:
             "n_ok": len(ok),
             "n_failed": len(latest) - len(ok),
             "errors": [r["error"]["message"] for r in latest.values() if r["status"] != "ok"],
+            "commits": sorted({str((r.get("versions") or {}).get("git_commit"))
+                               for r in latest.values()}),
             "wall_s": float(np.mean([r["wall_s"] for r in ok])) if ok else None,
             "cpu_s": float(np.mean([r["cpu_s"] for r in ok])) if ok else None,
         })
@@ -381,8 +385,11 @@ def matrix_markdown(matrix: Mapping[str, Any]) -> str:
     seeds = matrix["selection"]["seeds"]
     lines += ["", f"Recovery (1 = the true symmetry found) mean ± std over seeds {seeds}, "
               "then mean wall seconds per run. Not applicable (n/a):"]
+    reasons: dict[tuple[str, str], list[str]] = {}
     for entry in matrix["cells"]:
         if "not_applicable" in entry:
-            lines.append(f"* {matrix['methods'][entry['method']]} × {entry['task']}: "
-                         f"{entry['not_applicable']}")
+            key = (entry["method"], entry["not_applicable"])
+            reasons.setdefault(key, []).append(entry["task"])
+    for (method, reason), names in reasons.items():
+        lines.append(f"* {matrix['methods'][method]} × {', '.join(names)}: {reason}")
     return "\n".join(lines)
