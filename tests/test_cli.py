@@ -137,6 +137,9 @@ def test_discover_writes_a_complete_run(discover_run):
     assert str(out) in printed
     assert "cos" in printed and "phi_cos" in printed and "wall" in printed
     assert "rotation start: loss" in printed and "(kept)" in printed
+    # The first line says what is about to happen and what it costs.
+    assert printed.splitlines()[0].startswith(
+        "discover: SymmetryLens on gaussian-circulant (2000 × 7), seed 0, up to 20 steps")
 
 
 def test_discover_refuses_an_existing_run_before_fitting(discover_run, capsys, monkeypatch):

@@ -68,8 +68,9 @@ def test_make_progress_is_case_insensitive() -> None:
 
 def test_make_progress_auto_follows_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stderr", _FakeStderr(tty=False))
-    assert isinstance(make_progress("auto"), NoProgress)
-    assert isinstance(make_progress(), NoProgress)
+    for meter in (make_progress("auto"), make_progress()):  # a log file: periodic plain lines
+        assert isinstance(meter, TextProgress)
+        assert meter.every is None and meter.interval == progress.AUTO_INTERVAL
 
     pytest.importorskip("tqdm")
     monkeypatch.setattr(sys, "stderr", _FakeStderr(tty=True))
@@ -144,7 +145,8 @@ def test_text_progress_default_every_tenth_with_metrics() -> None:
     lines = stream.getvalue().splitlines()
     assert [int(LINE.match(line)["pct"]) for line in lines] == list(range(10, 101, 10))
     assert lines[3].startswith("discover  40% (400/1000)  loss=-1.234  cos=0.91  ")
-    assert re.search(r"  \d+\.\ds$", lines[3])
+    assert re.search(r"  \d+\.\ds  eta \d+\.\ds$", lines[3])  # elapsed, then time left
+    assert "eta" not in lines[-1]
 
 
 def test_text_progress_float_fractions_do_not_drift() -> None:
@@ -254,3 +256,66 @@ def test_tqdm_is_imported_lazily() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+class _Clock:
+    """A settable ``time.perf_counter`` for the time-based lines."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_text_progress_interval_lines_keep_a_long_run_visible(monkeypatch) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(progress.time, "perf_counter", clock)
+    stream = io.StringIO()
+    meter = TextProgress(stream, every=None, interval=5.0)
+    meter.start(100, "fit")
+    for step in range(40):  # 40 steps of 1 s: a line at 5, 10, ..., 40 s
+        clock.now += 1.0
+        meter.update(loss=float(step))
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 8
+    assert lines[0].startswith("fit   5% (5/100)  loss=4  5.0s  eta 95.0s")
+    meter.close()  # stopped early: the last state is shown
+    assert stream.getvalue().splitlines()[-1].startswith("fit  40% (40/100)")
+
+
+def test_text_progress_interval_only_keeps_short_runs_silent(monkeypatch) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(progress.time, "perf_counter", clock)
+    stream = io.StringIO()
+    with TextProgress(stream, every=None, interval=5.0) as meter:
+        meter.start(10, "quick")
+        for _ in range(10):
+            clock.now += 0.1
+            meter.update()
+    assert stream.getvalue() == ""
+
+
+def test_text_progress_fractions_and_interval_together(monkeypatch) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(progress.time, "perf_counter", clock)
+    stream = io.StringIO()
+    meter = TextProgress(stream, every=0.5, interval=10.0)
+    meter.start(4)
+    clock.now += 11.0
+    meter.update()  # 25 %: by time
+    meter.update()  # 50 %: by fraction
+    clock.now += 1.0
+    meter.update()  # neither
+    assert [line.split()[0] for line in stream.getvalue().splitlines()] == ["25%", "50%"]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"every": None, "interval": None}, "give every, interval or both"),
+    ({"interval": 0}, "interval must be positive"),
+    ({"interval": float("nan")}, "interval must be positive"),
+    ({"every": 0}, "every must be a fraction"),
+])
+def test_text_progress_rejects_bad_settings(kwargs, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        TextProgress(**kwargs)

@@ -10,7 +10,9 @@ decides by itself how progress is shown; callers pick a meter with :func:`make_p
 ``"tqdm"``
     :class:`TqdmProgress`, an interactive bar (tqdm is imported only when this is chosen).
 ``"auto"``
-    tqdm when standard error is a terminal, silent otherwise.
+    tqdm when standard error is a terminal; otherwise (a log file, ``nohup``, CI, a notebook's
+    subprocess) plain lines every :data:`AUTO_INTERVAL` seconds of a run that lasts that long —
+    short runs stay silent, long ones are never silent for long.
 
 All meters here are context managers that close themselves on exit::
 
@@ -29,6 +31,7 @@ from types import TracebackType
 from typing import IO, Any, Protocol, runtime_checkable
 
 __all__ = [
+    "AUTO_INTERVAL",
     "NoProgress",
     "ProgressMeter",
     "TextProgress",
@@ -37,6 +40,8 @@ __all__ = [
 ]
 
 _SPECS = ("auto", "none", "text", "tqdm")
+#: Seconds between the plain lines ``"auto"`` writes when standard error is not a terminal.
+AUTO_INTERVAL = 5.0
 
 
 @runtime_checkable
@@ -102,10 +107,11 @@ class NoProgress(_MeterBase):
 
 
 class TextProgress(_MeterBase):
-    """Plain text lines at fixed fractions of the total, for logs and non-interactive output.
+    """Plain text lines at fixed fractions of the total and/or time intervals, for logs.
 
-    A line looks like ``discover  40% (400/1000)  loss=-1.234  cos=0.91  12.3s``: description,
-    percentage, count, the most recent metrics and the time since :meth:`start`.
+    A line looks like ``discover  40% (400/1000)  loss=-1.234  cos=0.91  12.3s  eta 18.5s``:
+    description, percentage, count, the most recent metrics, the time since :meth:`start` and
+    the estimated time left at the average pace so far.
 
     Parameters
     ----------
@@ -113,15 +119,30 @@ class TextProgress(_MeterBase):
         Where lines go; ``sys.stderr`` at the time of writing if None.
     every
         Print whenever another ``every`` fraction of the total has been completed
-        (0.1 means at 10 %, 20 %, ..., 100 %). A line is also printed on :meth:`close` if steps
-        were made since the last one, so an early stop is visible.
+        (0.1 means at 10 %, 20 %, ..., 100 %); ``None``: no fraction marks. A line is also
+        printed on :meth:`close` if steps were made since the last one, so an early stop is
+        visible (with ``every=None`` only when a line was printed before: a run too short for
+        its first interval stays silent).
+    interval
+        Also print when this many seconds have passed since the last line (or the start);
+        ``None``: no time-based lines.
     """
 
-    def __init__(self, stream: IO[str] | None = None, every: float = 0.1) -> None:
-        if not (isinstance(every, (int, float)) and 0 < every <= 1):
-            raise ValueError(f"every must be a fraction in (0, 1], got {every!r}")
+    def __init__(self, stream: IO[str] | None = None, every: float | None = 0.1,
+                 interval: float | None = None) -> None:
+        if every is not None and not (isinstance(every, (int, float)) and 0 < every <= 1):
+            raise ValueError(f"every must be a fraction in (0, 1] or None, got {every!r}")
+        if interval is not None and not (isinstance(interval, (int, float))
+                                         and not isinstance(interval, bool)
+                                         and math.isfinite(interval) and interval > 0):
+            raise ValueError(f"interval must be positive seconds or None, got {interval!r}")
+        if every is None and interval is None:
+            raise ValueError("give every, interval or both (otherwise nothing is ever printed)")
         self._stream = stream
-        self.every = float(every)
+        self.every = None if every is None else float(every)
+        self.interval = None if interval is None else float(interval)
+        self._lines = 0
+        self._last_line = 0.0
         self._total: int | None = None
         self._description = ""
         self._count = 0
@@ -144,11 +165,15 @@ class TextProgress(_MeterBase):
         self._count = 0
         self._printed_count = 0
         self._metrics = {}
-        self._t0 = time.perf_counter()
-        n_marks = math.ceil(1.0 / self.every - 1e-9)
-        # Integer step counts avoid float drift such as 3 * 0.1 * 10 = 3.0000000000000004 -> 4.
-        marks = {min(total, math.ceil(k * self.every * total - 1e-9)) for k in range(1, n_marks)}
-        marks.add(total)
+        self._t0 = self._last_line = time.perf_counter()
+        self._lines = 0
+        marks: set[int] = set()
+        if self.every is not None:
+            n_marks = math.ceil(1.0 / self.every - 1e-9)
+            # Integer step counts avoid float drift such as 3 * 0.1 * 10 = 3.0000000000000004.
+            marks = {min(total, math.ceil(k * self.every * total - 1e-9))
+                     for k in range(1, n_marks)}
+            marks.add(total)
         self._thresholds = sorted(m for m in marks if m > 0)
         self._next = 0
 
@@ -163,12 +188,15 @@ class TextProgress(_MeterBase):
         while self._next < len(self._thresholds) and self._count >= self._thresholds[self._next]:
             self._next += 1
             crossed = True
+        if not crossed and self.interval is not None:
+            crossed = time.perf_counter() - self._last_line >= self.interval
         if crossed:
             self._write_line()
 
     def close(self) -> None:
         """Print a final line if progress was made since the last one; safe to call twice."""
-        if self._total is not None and self._count > self._printed_count:
+        if (self._total is not None and self._count > self._printed_count
+                and (self.every is not None or self._lines)):
             self._write_line()
         self._total = None
 
@@ -180,7 +208,10 @@ class TextProgress(_MeterBase):
         if self._description:
             parts[0] = f"{self._description} {parts[0]}"
         parts += [f"{k}={v}" for k, v in _format_metrics(self._metrics).items()]
-        parts.append(f"{time.perf_counter() - self._t0:.1f}s")
+        elapsed = time.perf_counter() - self._t0
+        parts.append(f"{elapsed:.1f}s")
+        if 0 < self._count < total:
+            parts.append(f"eta {elapsed / self._count * (total - self._count):.1f}s")
         return "  ".join(parts)
 
     def _write_line(self) -> None:
@@ -188,6 +219,8 @@ class TextProgress(_MeterBase):
         stream.write(self.format_line() + "\n")
         stream.flush()
         self._printed_count = self._count
+        self._lines += 1
+        self._last_line = time.perf_counter()
 
 
 class TqdmProgress(_MeterBase):
@@ -246,7 +279,8 @@ def make_progress(spec: str | ProgressMeter | None = "auto") -> ProgressMeter:
     Parameters
     ----------
     spec
-        ``"auto"`` (tqdm if standard error is a terminal, else silent), ``"none"``, ``"text"``,
+        ``"auto"`` (tqdm if standard error is a terminal, else a plain line every
+        :data:`AUTO_INTERVAL` seconds of a long run), ``"none"``, ``"text"`` (a line every 10 %),
         ``"tqdm"``, ``None`` (same as ``"none"``) or a ready meter, returned unchanged.
 
     Returns
@@ -265,8 +299,10 @@ def make_progress(spec: str | ProgressMeter | None = "auto") -> ProgressMeter:
     if isinstance(spec, str):
         key = spec.strip().lower()
         if key == "auto":
-            if not _stderr_is_terminal():
+            if sys.stderr is None:  # nowhere to write (pythonw, some services)
                 return NoProgress()
+            if not _stderr_is_terminal():
+                return TextProgress(every=None, interval=AUTO_INTERVAL)
             try:
                 return TqdmProgress()
             except ImportError:

@@ -34,6 +34,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     out = run_directory(args, Path("runs") / f"compare-{slug(name)}-seed{args.seed}")
     if ds is None:
         ds = dataset_from_args(args)
+    print(f"compare: {', '.join(methods)} on {name} ({ds.n_samples} × {ds.dim}), seed "
+          f"{args.seed}, at most {budget:g} s each -> {out}; at most "
+          f"{budget * len(methods) / 60:.1f} min in all", flush=True)
     results = compare(ds.X, methods, truth=ds.generator, budget=budget, random_state=args.seed,
                       progress=args.progress)
     rows = [r.as_dict() for r in results]

@@ -123,6 +123,11 @@ def _cmd_discover(args: argparse.Namespace) -> int:
 
     method = get_method("image-flow" if image else "flow")
     flow = method.make(None, random_state=args.seed, progress=_progress(args), **overrides)
+    cost = ("about 8.5 CPU minutes for the default PDE schedule" if not image
+            else "minutes on a CPU")
+    if not args.quiet:
+        print(f"flow discover: {flow.n_generators} generators of {name}, seed {args.seed}, "
+              f"{flow.n_iterations} iterations -> {out}; {cost}", flush=True)
     if image:
         from ..flows import mnist_data
 

@@ -97,6 +97,10 @@ def _cmd_discover(args: argparse.Namespace) -> int:
     options.update(_learning_rate(args, method))
     lens = method.make(None, random_state=args.seed, device=args.device,
                        progress=args.progress, **options)
+    limit = f", at most {lens.max_time:g} s" if lens.max_time is not None else ""
+    print(f"discover: SymmetryLens on {name} ({ds.n_samples} × {ds.dim}), seed {args.seed}, up "
+          f"to {lens.n_steps} steps{limit} -> {out}; typically 5–30 s up to 33 features on one "
+          "core (it stops on convergence)", flush=True)
     _set_threads(args.threads, ds.dim)
     lens.fit(ds.X, monitor=ground_truth_monitor(ds))
 
