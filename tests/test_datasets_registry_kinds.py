@@ -52,8 +52,9 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 # ----------------------------------------------------------------------------- kinds, filters
 def test_kinds_and_filters():
-    assert datasets.DATASET_KINDS == ("vectors", "pairs")
-    infos = datasets.list_datasets()
+    assert datasets.DATASET_KINDS == ("vectors", "pairs", "pde")
+    # The PDE sets come last (tests/test_datasets_registry_pde.py); the others keep their order.
+    infos = datasets.list_datasets()[: -len(datasets.PDE_NAMES)]
     names = [info.name for info in infos]
     assert names == [*SIGNAL_NAMES, "gaussian-ring", "rotation-invariant", "two-body"]
     assert [i.name for i in datasets.list_datasets(kind="pairs")] == ["two-body"]

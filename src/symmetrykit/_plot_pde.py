@@ -173,6 +173,4 @@ def pde_generator_maps(symmetries: Sequence[Any], x: Any, t: Any, u: Any, *,
                  fontsize="medium", fontweight="bold")
     if title:
         fig.text(0.5, 1 - 0.12 / height, title, ha="center", va="top", fontsize="large")
-    if title:
-        fig.text(0.5, 1 - 0.12 / height, title, ha="center", va="top", fontsize="large")
     return fig

@@ -8,7 +8,8 @@ figure it drew into; pass ``ax``/``axes`` to draw into an existing figure instea
 
 The figures of PDE symmetry discovery (:func:`pde_spectrum`, :func:`pde_generator_maps`) live in
 :mod:`symmetrykit._plot_pde` and are reached through this module (loaded on first use, so this
-file imports nothing of the package at import time).
+file imports nothing of the package at import time); so does the picture of a built-in PDE data
+set (:func:`pde_dataset`, in :mod:`symmetrykit._plot_data`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "generator_heatmaps",
     "loss_curves",
     "morris",
+    "pde_dataset",  # noqa: F822 (module __getattr__)
     "pde_generator_maps",  # noqa: F822 (module __getattr__)
     "pde_spectrum",  # noqa: F822 (module __getattr__)
     "signal_samples",
@@ -45,6 +47,10 @@ def __getattr__(name: str) -> Any:
         from . import _plot_pde
 
         return getattr(_plot_pde, name)
+    if name == "pde_dataset":
+        from . import _plot_data
+
+        return _plot_data.pde_dataset
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -127,13 +127,21 @@ def _refuse_pairs(what: str) -> CLIError:
                     "SymmetryGAN().fit(X, Y) from symmetrykit.baselines")
 
 
+def _refuse_pde(name: str) -> CLIError:
+    """The one-line refusal of a PDE data set by a command that reads vector samples."""
+    return CLIError(f"{name} is a PDE data set (trajectories u(x, t)), not vector samples, so "
+                    f"this command cannot use it; use 'symmetrykit flow discover --data {name}' "
+                    f"or 'symmetrykit lie discover --method pde --data {name}'")
+
+
 def dataset_from_args(args: argparse.Namespace) -> SymmetryDataset | TwoBodyPairs:
     """A built-in data set by name (``args.name``), or a user file when NAME looks like a path.
 
     Pairs ``(X, Y)`` (a built-in set of kind ``"pairs"``, or a file written by
     :meth:`~symmetrykit.datasets.TwoBodyPairs.save`) are returned only to a command whose parser
     sets ``accept_pairs=True`` (``data show|make``); for the others, which read vector samples,
-    they are refused with one line, a built-in set before any data are generated.
+    they are refused with one line, a built-in set before any data are generated. So are the
+    PDE sets (kind ``"pde"``), which ``data show|make`` handle before calling this.
     """
     from .. import datasets
 
@@ -159,7 +167,7 @@ def dataset_from_args(args: argparse.Namespace) -> SymmetryDataset | TwoBodyPair
 
 
 def check_vectors(name: str) -> None:
-    """Refuse a built-in set of pairs by name (one line naming what accepts it), cheaply.
+    """Refuse a built-in set of pairs or a PDE by name (one line naming what accepts it), cheaply.
 
     Unknown names pass: generating them gives the registry's own message listing the names.
     """
@@ -169,6 +177,8 @@ def check_vectors(name: str) -> None:
         info = datasets.get_dataset_info(name)
     except ValueError:
         return
+    if info.kind == "pde":
+        raise _refuse_pde(info.name)
     if info.kind != "vectors":
         raise _refuse_pairs(info.name)
 

@@ -1,4 +1,9 @@
-"""``symmetrykit data list|show|make``: the built-in data sets that carry their ground truth."""
+"""``symmetrykit data list|show|make``: the built-in data sets that carry their ground truth.
+
+The PDE sets (kind ``"pde"``: trajectories ``u`` on a ``(t, x)`` grid) take their own path here:
+``--n-samples`` counts trajectories, ``show`` draws trajectories and the true symmetry fields,
+and ``make`` writes the ``.npz`` (``u``, ``x``, ``t``) that ``lie discover --method pde`` reads.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,16 @@ __all__ = ["add_parser"]
 
 # Points drawn in a scatter panel at most: enough to show the shape, quick to render.
 _MAX_POINTS = 5000
+# Trajectories of a PDE drawn by 'data show' at most (and generated, unless --n-samples says).
+_MAX_TRAJECTORIES = 3
+
+
+def _sizes(info: Any) -> tuple[str, str]:
+    """The ``dim`` and ``samples`` columns of ``data list``: a PDE's grid and trajectories."""
+    if info.kind == "pde":
+        return f"{info.defaults['nt']}×{info.defaults['nx']}", str(info.defaults["n_trajectories"])
+    dim = info.defaults.get("dim", info.defaults.get("width", "?"))
+    return str(dim), str(info.defaults.get("n_samples", "?"))
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -37,16 +52,19 @@ def _cmd_list(args: argparse.Namespace) -> int:
         return 0
     width = max(len(info.name) for info in infos)
     kind_width = max(len(info.kind) for info in infos)
-    print(f"{'name':<{width}}  {'kind':<{kind_width}}  {'dim':>4}  {'samples':>8}  ground truth")
-    for info in infos:
-        dim = info.defaults.get("dim", info.defaults.get("width", "?"))
-        n = info.defaults.get("n_samples", "?")
-        print(f"{info.name:<{width}}  {info.kind:<{kind_width}}  {dim:>4}  {n:>8}  "
+    sizes = [_sizes(info) for info in infos]
+    dim_width = max(4, *(len(dim) for dim, _ in sizes))
+    print(f"{'name':<{width}}  {'kind':<{kind_width}}  {'dim':>{dim_width}}  {'samples':>8}  "
+          "ground truth")
+    for info, (dim, n) in zip(infos, sizes, strict=True):
+        print(f"{info.name:<{width}}  {info.kind:<{kind_width}}  {dim:>{dim_width}}  {n:>8}  "
               f"{info.ground_truth}")
     print(f"\n{len(infos)} data sets. 'symmetrykit data show NAME' plots one; "
           "'symmetrykit data make NAME --out FILE' saves one. Sets of kind 'pairs' hold pairs "
           "(X, Y) for the Python API LieGAN().fit(X, Y) / SymmetryGAN().fit(X, Y); the "
-          "fitting commands read vectors.")
+          "fitting commands read vectors. Sets of kind 'pde' hold trajectories u(x, t) on an "
+          "nt×nx grid (samples = trajectories) for 'flow discover --data NAME' and 'lie "
+          "discover --method pde --data NAME'.")
     return 0
 
 
@@ -62,12 +80,68 @@ def _is_pairs(name: str) -> bool:
         return False  # the unknown name is reported when the data are made
 
 
+def _pde_info(name: str) -> Any:
+    """The registry entry of a built-in PDE named ``name``, or None (looked up, not generated)."""
+    from .. import datasets
+
+    if is_data_file(name):
+        return None
+    try:
+        info = datasets.get_dataset_info(name)
+    except ValueError:
+        return None  # the unknown name is reported when the data are made
+    return info if info.kind == "pde" else None
+
+
+def _make_pde(args: argparse.Namespace, info: Any, n_trajectories: int | None) -> Any:
+    """The PDE's trajectories; ``--dim``/``--noise`` refused (the grid is fixed, data exact)."""
+    from .. import datasets
+
+    for flag, value in (("--dim", args.dim), ("--noise", getattr(args, "noise", None))):
+        if value is not None:
+            raise CLIError(f"{flag} does not apply to the PDE data set {info.name} (trajectories "
+                           f"on a fixed {info.defaults['nt']}×{info.defaults['nx']} t×x grid); "
+                           "--n-samples sets the number of trajectories")
+    if n_trajectories is not None and n_trajectories < 1:
+        raise CLIError(f"--n-samples must be a positive number of trajectories, got "
+                       f"{n_trajectories}")
+    try:
+        return datasets.make_dataset(info.name, n_samples=n_trajectories,
+                                     random_state=args.seed)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def _cmd_make_pde(args: argparse.Namespace, info: Any, out: Path) -> int:
+    """``data make PDE --out FILE.npz``: arrays u, x, t, written aside and renamed into place."""
+    import numpy as np
+
+    from ..runs import _atomic_open, _write_npz
+
+    if out.suffix.lower() != ".npz":
+        raise CLIError(f"--out {out}: {info.name} is a PDE data set (arrays u, x, t), saved as "
+                       ".npz only")
+    check_output(out, kind="file", overwrite=args.overwrite)
+    data = _make_pde(args, info, args.n_samples)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _atomic_open(out) as handle:
+        _write_npz(handle, {"u": np.ascontiguousarray(data.u), "x": data.x, "t": data.t})
+    b, nt, nx = data.u.shape
+    print(f"wrote {out}: {data.name}, u {b} x {nt} x {nx} (trajectories × t × x) with x ({nx},) "
+          f"and t ({nt},); find its symmetries with 'symmetrykit lie discover --method pde "
+          f"--data {out}'")
+    return 0
+
+
 def _cmd_make(args: argparse.Namespace) -> int:
     out = Path(args.out)
     # A bad, occupied or unwritable --out is refused before the data are generated.
     if out.suffix.lower() not in FILE_SUFFIXES:
         raise CLIError(f"--out {out}: unsupported file type {out.suffix or '(none)'!r}; use "
                        f"one of {', '.join(FILE_SUFFIXES)}")
+    info = _pde_info(args.name)
+    if info is not None:
+        return _cmd_make_pde(args, info, out)
     if _is_pairs(args.name) and out.suffix.lower() != ".npz":
         raise CLIError(f"--out {out}: {args.name} is a set of pairs (X, Y), saved as .npz only")
     check_output(out, kind="file", overwrite=args.overwrite)
@@ -123,12 +197,39 @@ def _scatter_pairs(ax: Any, ds: Any, n: int, seed: int) -> None:
     ax.legend(loc="upper right", fontsize="small", markerscale=4)
 
 
+def _save_figure(fig: Any, out: Path) -> None:
+    """``fig`` rendered in the format of ``out``'s suffix, written atomically."""
+    from ..runs import atomic_write_bytes
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=out.suffix[1:].lower() or None, dpi=110)  # format by suffix
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out, buffer.getvalue())
+    print(f"wrote {out}")
+
+
+def _cmd_show_pde(args: argparse.Namespace, info: Any) -> int:
+    """``data show PDE``: ``--n`` trajectories (at most 3) and the true symmetry fields."""
+    from .. import plot
+
+    if args.n < 1:
+        raise CLIError(f"--n must be a positive integer, got {args.n}")
+    out = Path(args.out) if args.out else Path(f"{info.name}.png")
+    check_output(out, kind="file", overwrite=args.overwrite)
+    shown = min(args.n, _MAX_TRAJECTORIES)
+    data = _make_pde(args, info, shown if args.n_samples is None else args.n_samples)
+    _save_figure(plot.pde_dataset(data, n=shown), out)
+    return 0
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     from matplotlib.figure import Figure
 
     from .. import plot
-    from ..runs import atomic_write_bytes
 
+    info = _pde_info(args.name)
+    if info is not None:
+        return _cmd_show_pde(args, info)
     if args.out:
         check_output(Path(args.out), kind="file", overwrite=args.overwrite)
     ds = dataset_from_args(args)
@@ -150,11 +251,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
         if ds.generator.shape[0] <= 8:  # a few entries: one integer tick per row and column
             axes[1].set_xticks(range(ds.generator.shape[0]))
             axes[1].set_yticks(range(ds.generator.shape[0]))
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=out.suffix[1:].lower() or None, dpi=110)  # format by suffix
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out, buffer.getvalue())
-    print(f"wrote {out}")
+    _save_figure(fig, out)
     return 0
 
 
@@ -163,7 +260,7 @@ def _add_file_options(sub: argparse.ArgumentParser, out: str, *, required: bool,
     add_data_options(sub, positional=True, metavar="NAME",
                      data_help="built-in data set (see 'data list') or a .npy/.npz/.csv file",
                      dim_help="signal dimension (odd; fixed: 2 for the 2-D toys, 8 for two-body)",
-                     n_samples_help="number of samples")
+                     n_samples_help="number of samples (trajectories for a PDE)")
     add_run_options(sub, out=out, out_required=required, out_metavar=metavar,
                     overwrite="replace an existing file", seed="random seed (default 0)")
 
@@ -180,12 +277,15 @@ def add_parser(commands: Any) -> None:
     listing.set_defaults(handler=_cmd_list)
 
     show = actions.add_parser("show", help="save a PNG of sample signals (a scatter for 2-D sets "
-                              "and pairs) and the true generator")
+                              "and pairs; trajectories u(x, t) for a PDE) and the true generator "
+                              "(a PDE's symmetry fields)")
     _add_file_options(show, "PNG path (default NAME.png)", required=False, metavar="PNG")
-    show.add_argument("--n", type=int, default=9, help="number of samples to draw")
+    show.add_argument("--n", type=int, default=9, help="number of samples to draw (at most "
+                      f"{_MAX_TRAJECTORIES} trajectories for a PDE)")
     show.set_defaults(handler=_cmd_show, accept_pairs=True)
 
     make = actions.add_parser("make", help="generate a data set and save it")
     _add_file_options(make, "output file: .npz (keeps the ground truth; the only choice for "
-                      "pairs), .npy or .csv (samples only)", required=True, metavar="FILE")
+                      "pairs and PDEs), .npy or .csv (samples only)", required=True,
+                      metavar="FILE")
     make.set_defaults(handler=_cmd_make, accept_pairs=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from ._common import check_int
 from ._core import SymmetryDataset
 from ._images import image_rows
 from ._mnist import mnist_slices
+from ._pde import _DEFAULT_NT, _DEFAULT_NX, _SETUPS, PDE_NAMES, PDEDataset, _symmetries, pde
 from ._signals import local_signals
 from ._toys import gaussian_ring, rotation_invariant
 from ._two_body import TwoBodyPairs, two_body
@@ -21,7 +23,9 @@ __all__ = ["DATASET_KINDS", "DatasetInfo", "get_dataset_info", "list_datasets", 
 _DEFAULT_N_SAMPLES = 20_000
 # "vectors": a SymmetryDataset of samples X (n, d), for every method.
 # "pairs": a TwoBodyPairs of pairs (X, Y), for LieGAN().fit(X, Y) / SymmetryGAN().fit(X, Y).
-DATASET_KINDS = ("vectors", "pairs")
+# "pde": a PDEDataset of trajectories u (n_trajectories, nt, nx), for flows and liederiv.
+DATASET_KINDS = ("vectors", "pairs", "pde")
+_PDE_TRAJECTORIES = 32  # pde()'s own default
 _TWO_BODY_PAIRS_PER_ORBIT = 15
 
 
@@ -35,10 +39,11 @@ class DatasetInfo:
         Registry name, e.g. ``"gaussian-permuted"``.
     factory
         Callable ``factory(n_samples=..., dim=..., random_state=..., **options)`` returning a
-        :class:`SymmetryDataset` (kind ``"vectors"``) or a :class:`TwoBodyPairs` (``"pairs"``).
+        :class:`SymmetryDataset` (kind ``"vectors"``), a :class:`TwoBodyPairs` (``"pairs"``) or
+        a :class:`PDEDataset` (``"pde"``).
     defaults
         Default ``n_samples`` and ``dim`` (for ``mnist-slices`` and ``image-rows`` ``dim`` is
-        the window width).
+        the window width); for a PDE ``n_trajectories``, ``nx`` and ``nt``.
     ground_truth
         The true minimal generator in words.
     description
@@ -47,11 +52,13 @@ class DatasetInfo:
         ``"vectors"``: samples ``X`` of shape ``(n, d)`` whose ``generator`` is the true group
         element, usable by every method. ``"pairs"``: pairs ``(X, Y)`` (a state and the state a
         fixed time later), usable only by estimators that take both, ``LieGAN().fit(X, Y)``
-        and ``SymmetryGAN().fit(X, Y)``.
+        and ``SymmetryGAN().fit(X, Y)``. ``"pde"``: trajectories ``u`` of a 1-D PDE on a
+        ``(t, x)`` grid with its Lie point symmetries, for the generator flows (``flow
+        discover``) and ``lie discover --method pde``; the vector methods cannot use them.
     """
 
     name: str
-    factory: Callable[..., SymmetryDataset | TwoBodyPairs] = field(repr=False)
+    factory: Callable[..., SymmetryDataset | TwoBodyPairs | PDEDataset] = field(repr=False)
     defaults: dict[str, Any]
     ground_truth: str
     description: str
@@ -125,6 +132,56 @@ def _two_body_pairs(*, n_samples: int, dim: int | None = None, random_state: Any
     params = {**(pairs.params or {}), "n_samples": n_samples}
     return TwoBodyPairs(X=pairs.X[:n_samples], Y=pairs.Y[:n_samples], generator=pairs.generator,
                         name=pairs.name, params=params)
+
+
+def _pde_factory(name: str) -> Callable[..., PDEDataset]:
+    """The factory of PDE ``name``: ``n_samples`` counts trajectories, ``dim`` is refused.
+
+    A PDE sample is a whole trajectory on an ``nt × nx`` grid, so ``n_samples`` (the registry's
+    common size argument) sets ``n_trajectories``; the grid is set by ``nx`` and ``nt``, never
+    by one ``dim``.
+    """
+
+    def factory(*, n_samples: int | None = None, dim: int | None = None,
+                random_state: Any = None, **options: Any) -> PDEDataset:
+        if dim is not None:
+            raise ValueError(f"{name} is a PDE on an nt × nx grid; set its size with nx= and "
+                             f"nt=, not dim (got dim={dim!r})")
+        if n_samples is not None:
+            if "n_trajectories" in options:
+                raise ValueError(f"give the number of {name} trajectories once: n_samples or "
+                                 "n_trajectories, not both")
+            options["n_trajectories"] = n_samples
+        unknown = sorted(set(options) - {"n_trajectories", "nx", "nt", "max_step"})
+        if unknown:
+            raise ValueError(f"{name} takes the options n_trajectories, nx, nt and max_step, "
+                             f"not {', '.join(unknown)}")
+        return pde(name, random_state=random_state, **options)
+
+    factory.__doc__ = f"Trajectories of the PDE {name} (see :func:`pde`)."
+    return factory
+
+
+def _pde_info(name: str) -> DatasetInfo:
+    """The registry entry of PDE ``name``: its equation and point symmetries, by name."""
+    symmetries = _symmetries(name)
+    listed = ", ".join(s.name + ("" if s.exact else " (approximate)") for s in symmetries)
+    reference = ", ".join(s.name for s in symmetries if s.reference)
+    setup = _SETUPS[name]
+    return DatasetInfo(
+        name=name,
+        factory=_pde_factory(name),
+        defaults={"n_trajectories": _PDE_TRAJECTORIES, "nx": _DEFAULT_NX, "nt": _DEFAULT_NT},
+        ground_truth=f"{setup.equation}; point symmetries: {listed}",
+        description=(
+            f"Trajectories u(x, t) of {setup.equation} on a periodic x-domain of length "
+            f"{setup.length:g}, the last nt of {setup.n_saved} steps up to t = "
+            f"{setup.t_end:g}, from random sine-wave sums (Ko, Kim & Lee 2024); the "
+            f"evaluation reference is {reference}. For flow discover and lie discover "
+            "--method pde."
+        ),
+        kind="pde",
+    )
 
 
 _GROUND_TRUTH = {
@@ -215,6 +272,8 @@ def _build_registry() -> dict[str, DatasetInfo]:
         ),
         kind="pairs",
     )
+    for name in PDE_NAMES:  # last, so that the earlier sets keep their positions
+        registry[name] = _pde_info(name)
     return registry
 
 
@@ -226,22 +285,25 @@ def _lookup(name: str) -> DatasetInfo:
     try:
         return _REGISTRY[key]
     except KeyError:
+        close = difflib.get_close_matches(key, list(_REGISTRY), n=1)
+        guess = f" did you mean {close[0]!r}?" if close else ""
         raise ValueError(
-            f"unknown data set {name!r}; known data sets: {', '.join(_REGISTRY)}"
+            f"unknown data set {name!r};{guess} known data sets: {', '.join(_REGISTRY)}"
         ) from None
 
 
 def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
     """The built-in data sets, in a stable order; all of them, or those of one ``kind``.
 
-    The order is Gaussian, Legendre, MNIST, image rows, the 2-D toys (all ``"vectors"``), then
-    the two-body pairs (``"pairs"``).
+    The order is Gaussian, Legendre, MNIST, image rows, the 2-D toys (all ``"vectors"``), the
+    two-body pairs (``"pairs"``), then the PDEs of :data:`PDE_NAMES` (``"pde"``).
 
     Parameters
     ----------
     kind
-        ``None`` (all), ``"vectors"`` (samples ``X`` for every method) or ``"pairs"`` (pairs
-        ``(X, Y)`` for ``LieGAN().fit(X, Y)`` / ``SymmetryGAN().fit(X, Y)``).
+        ``None`` (all), ``"vectors"`` (samples ``X`` for every method), ``"pairs"`` (pairs
+        ``(X, Y)`` for ``LieGAN().fit(X, Y)`` / ``SymmetryGAN().fit(X, Y)``) or ``"pde"``
+        (trajectories ``u(x, t)`` for the generator flows and ``discover_pde``).
 
     Raises
     ------
@@ -256,7 +318,11 @@ def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
 
 
 def get_dataset_info(name: str) -> DatasetInfo:
-    """The :class:`DatasetInfo` of a built-in data set; ValueError listing the names if unknown."""
+    """The :class:`DatasetInfo` of a built-in data set.
+
+    An unknown name raises ValueError naming the closest known name ("did you mean") and
+    listing them all, so a misspelling is fixed from the message alone.
+    """
     return _lookup(name)
 
 
@@ -267,7 +333,7 @@ def make_dataset(
     dim: int | None = None,
     random_state: Any = None,
     **options: Any,
-) -> SymmetryDataset | TwoBodyPairs:
+) -> SymmetryDataset | TwoBodyPairs | PDEDataset:
     """Generate a built-in data set by name.
 
     Parameters
@@ -278,7 +344,9 @@ def make_dataset(
         Override the defaults of the data set (``None`` keeps them). For ``"mnist-slices"``
         and ``"image-rows"`` ``dim`` is the window width; the 2-D toys and ``"two-body"`` have
         a fixed dimension (2 and 8), and refuse any other. ``"two-body"`` draws 15 pairs per
-        orbit and enough orbits, truncated to exactly ``n_samples``.
+        orbit and enough orbits, truncated to exactly ``n_samples``. For a PDE (kind
+        ``"pde"``) ``n_samples`` is the number of trajectories (as ``n_trajectories``; default
+        32) and ``dim`` is refused: its grid is set by the options ``nx`` and ``nt``.
     random_state
         ``None``, a non-negative int or a ``numpy.random.Generator``.
     **options
@@ -286,13 +354,14 @@ def make_dataset(
         :func:`mnist_slices` (``noise``, ``padding``), :func:`image_rows` (``noise``,
         ``images``), :func:`gaussian_ring` (``width``, ``noise``), :func:`rotation_invariant`
         (``radius``, ``radial_std``, ``noise``) or :func:`two_body` (``step``, ``noise``,
-        ``pairs_per_orbit``, ``radius_range``, ``speed_range``).
+        ``pairs_per_orbit``, ``radius_range``, ``speed_range``) or :func:`pde` (``n_trajectories``,
+        ``nx``, ``nt``, ``max_step``).
 
     Returns
     -------
-    SymmetryDataset or TwoBodyPairs
+    SymmetryDataset or TwoBodyPairs or PDEDataset
         A :class:`SymmetryDataset` for a set of kind ``"vectors"``, a :class:`TwoBodyPairs`
-        for ``"pairs"`` (see :attr:`DatasetInfo.kind`).
+        for ``"pairs"``, a :class:`PDEDataset` for ``"pde"`` (see :attr:`DatasetInfo.kind`).
 
     Raises
     ------
@@ -303,8 +372,12 @@ def make_dataset(
     --------
     >>> make_dataset("gaussian-frequency", n_samples=500, dim=9, random_state=0).X.shape
     (500, 9)
+    >>> make_dataset("heat", n_samples=2, nx=32, nt=10, random_state=0).u.shape
+    (2, 10, 32)
     """
     info = _lookup(name)
+    if info.kind == "pde":  # pde() keeps its own defaults; options override nothing twice
+        return info.factory(n_samples=n_samples, dim=dim, random_state=random_state, **options)
     kwargs = dict(info.defaults)
     if n_samples is not None:
         kwargs["n_samples"] = n_samples
