@@ -207,3 +207,9 @@ def test_help_names_every_pde(capsys) -> None:
     for flag in ("--library FUNC", "--n-trajectories", "--noise FRACTION"):
         assert flag in text
     assert f"a PDE ({', '.join(datasets.PDE_NAMES)})" in text
+
+
+def test_a_misspelt_pde_gets_a_suggestion(capsys):
+    assert main(["lie", "discover", "--method", "pde", "--data", "kvd"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown PDE 'kvd' (did you mean 'kdv'?);" in err and len(err.splitlines()) == 1

@@ -106,6 +106,12 @@ def test_a_model_without_symmetry_yields_no_generator():
     assert result.singular_values[0] > 1e-3
     assert np.isnan(result.gap) and np.isnan(result.closure_residual)
     assert discover(DictionaryModel(lib, coef), x, gl(3), gap_ratio=100).nullity == 0
+    # The summary shows no "nan": nothing found has no gap and no closure to speak of.
+    assert "no gap (nothing found)" in result.summary() and "nan" not in result.summary()
+    one = discover(DictionaryModel(lib, coef), x, gl(3), n_symmetries=1)
+    assert "closure" not in one.summary() and "nan" not in one.summary()
+    two = discover(DictionaryModel(lib, coef), x, gl(3), n_symmetries=2)
+    assert "closure residual" in two.summary()
 
 
 def test_every_candidate_symmetric_is_recognised_despite_rounding():

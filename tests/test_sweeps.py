@@ -431,3 +431,15 @@ def test_cli_sweep_and_report(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["sweep", str(config), "--retry-failed"]) == 2
     assert "needs --resume" in capsys.readouterr().err
+
+
+def test_the_summary_table_shows_no_spread_for_a_single_run():
+    from symmetrykit.cli._sweep import summary_markdown
+
+    cells = [{"data": "a", "metric": "cos", "n": 1, "n_failed": 0, "mean": 0.9, "std": 0.0,
+              "min": 0.9, "max": 0.9, "wall_s": 1.0, "cpu_s": 1.0},
+             {"data": "b", "metric": "cos", "n": 3, "n_failed": 1, "mean": 0.5, "std": 0.1,
+              "min": 0.4, "max": 0.6, "wall_s": 1.0, "cpu_s": 1.0}]
+    rows = summary_markdown(cells).splitlines()[2:]
+    assert "| a | 0.9 | 0.9 |" in rows[0] and "±" not in rows[0]
+    assert "0.5 ± 0.1" in rows[1]

@@ -76,11 +76,15 @@ def check_pde_options(args: argparse.Namespace, method: str) -> None:
         if given:
             raise CLIError(f"{given[0]} applies to built-in PDEs, not to files")
     elif not is_pde_name(args.data):
+        import difflib
+
         from .. import datasets
 
         known = {info.name for info in datasets.list_datasets()}
+        close = difflib.get_close_matches(str(args.data).lower(), pde_names(), n=1)
         what = (f"{args.data!r} is a vector data set" if args.data in known
-                else f"unknown PDE {args.data!r}")
+                else f"unknown PDE {args.data!r}"
+                + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise CLIError(f"{what}; --method pde needs PDE trajectories: one of {choices}, or an "
                        ".npz file with arrays u (n_trajectories, nt, nx), x and t")
     check_positive(args, ("n_trajectories",))

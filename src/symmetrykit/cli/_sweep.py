@@ -37,7 +37,9 @@ def summary_markdown(summary: list[dict[str, Any]]) -> str:
     for cell in summary:
         lines.append("| " + " | ".join(
             [*(_fmt(cell[k]) for k in keys),
-             f"{_fmt(cell['mean'])} ± {_fmt(cell['std'])}", _fmt(cell["min"]),
+             # One run has no spread: "± 0" would claim one.
+             _fmt(cell["mean"]) if cell["n"] <= 1
+             else f"{_fmt(cell['mean'])} ± {_fmt(cell['std'])}", _fmt(cell["min"]),
              f"{cell['n']} ({cell['n_failed']})", _fmt(cell["wall_s"]),
              _fmt(cell["cpu_s"])]) + " |")
     return "\n".join(lines)

@@ -80,10 +80,13 @@ class LieDiscovery:
             f"{v:.2e}"
             for v in self.singular_values[: min(len(self.singular_values), self.nullity + 3)]
         )
+        # Closure is a property of two or more generators; one always closes, none has no gap.
+        gap = "no gap (nothing found)" if self.nullity == 0 else f"gap {self.gap:.3g}"
+        closure = ("" if self.nullity < 2
+                   else f"; closure residual {self.closure_residual:.2e}")
         return (
             f"{self.nullity} symmetr{'y' if self.nullity == 1 else 'ies'} of "
-            f"{len(self.singular_values)} candidates ({self.candidates.name}); gap "
-            f"{self.gap:.3g}; closure residual {self.closure_residual:.2e}; "
+            f"{len(self.singular_values)} candidates ({self.candidates.name}); {gap}{closure}; "
             f"spectrum (relative, ascending): {head}, ..."
         )
 
