@@ -32,11 +32,20 @@ def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -
 
 def check_nonnegative(name: str, value: Any) -> float:
     """Return ``value`` as a float, or raise ValueError unless it is finite and ``>= 0``."""
+    return _check_real(name, value, strict=False)
+
+
+def check_positive(name: str, value: Any) -> float:
+    """Return ``value`` as a float, or raise ValueError unless it is finite and ``> 0``."""
+    return _check_real(name, value, strict=True)
+
+
+def _check_real(name: str, value: Any, *, strict: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {value!r}")
     value = float(value)
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be finite and >= 0, got {value}")
+    if not np.isfinite(value) or value < 0 or (strict and value == 0):
+        raise ValueError(f"{name} must be finite and {'>' if strict else '>='} 0, got {value}")
     return value
 
 

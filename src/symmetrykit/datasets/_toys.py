@@ -14,12 +14,11 @@ for every vector set. Recipes and defaults in ``docs/data.md`` ("2-D toys").
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
-from ._common import check_int, check_nonnegative, resolve_random_state
+from ._common import check_int, check_nonnegative, check_positive, resolve_random_state
 from ._core import SymmetryDataset
 
 __all__ = ["gaussian_ring", "rotation", "rotation_invariant"]
@@ -33,15 +32,6 @@ def rotation(angle: float) -> np.ndarray:
     """The 2-D rotation ``[[cos a, −sin a], [sin a, cos a]]`` by ``angle`` radians."""
     c, s = math.cos(angle), math.sin(angle)
     return np.array([[c, -s], [s, c]])
-
-
-def _check_positive(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be finite and > 0, got {value}")
-    return value
 
 
 def _add_noise(x: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
@@ -159,7 +149,7 @@ def rotation_invariant(
         On a bad parameter; the message names it.
     """
     n_samples = check_int("n_samples", n_samples, 2)
-    radius = _check_positive("radius", radius)
+    radius = check_positive("radius", radius)
     radial_std = check_nonnegative("radial_std", radial_std)
     noise = check_nonnegative("noise", noise)
     rng, seed = resolve_random_state(random_state)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,13 @@ from typing import Any
 import numpy as np
 
 from .._array_files import NpzArchive, file_signature
-from ._common import check_int, check_nonnegative, check_range, resolve_random_state
+from ._common import (
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_range,
+    resolve_random_state,
+)
 from ._core import PAIRS_FORMAT, _as_json_dict, _read_npz_members, write_atomically
 
 __all__ = ["TwoBodyPairs", "rotation_generator", "two_body"]
@@ -255,11 +260,7 @@ def two_body(
     """
     n_orbits = check_int("n_orbits", n_orbits, 1)
     pairs_per_orbit = check_int("pairs_per_orbit", pairs_per_orbit, 1)
-    if isinstance(step, bool) or not isinstance(step, numbers.Real):
-        raise ValueError(f"step must be a real number, got {step!r}")
-    step = float(step)
-    if not math.isfinite(step) or step <= 0:
-        raise ValueError(f"step must be finite and > 0, got {step}")
+    step = check_positive("step", step)
     noise = check_nonnegative("noise", noise)
     r_low, r_high = check_range("radius_range", radius_range, positive=True)
     f_low, f_high = check_range("speed_range", speed_range, positive=True)
