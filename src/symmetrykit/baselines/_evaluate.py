@@ -61,9 +61,7 @@ def _cos_on_span(estimator: Any, key: str, dataset: Any) -> float:
     Pairs of two-body states fill a subspace (the centre of mass is fixed): a generator's action
     across it is never seen by the data, so this is the part every method can be judged on.
     """
-    both = np.vstack([dataset.X, dataset.Y])
-    _, values, vt = np.linalg.svd(both, full_matrices=False)
-    basis = vt[values > 1e-8 * values[0]].T
+    basis = dataset.span_basis()
     learned = estimator.generators_[0] if key == "liegan" else estimator.generator_
     if key == "symgan":
         learned = learned - learned.T

@@ -96,6 +96,16 @@ class TwoBodyPairs:
         """State dimension (8)."""
         return _DIM
 
+    def span_basis(self, rtol: float = 1e-8) -> np.ndarray:
+        """An orthonormal basis ``(8, r)`` of the states' linear span (``X`` and ``Y`` together).
+
+        The centre of mass is fixed, so the states fill a 4-dimensional subspace: a linear
+        map's action across it is never seen by the data. No centring (a linear symmetry fixes
+        the origin); directions below ``rtol`` times the largest singular value are dropped.
+        """
+        _, values, vt = np.linalg.svd(np.vstack([self.X, self.Y]), full_matrices=False)
+        return vt[values > rtol * values[0]].T
+
     def __repr__(self) -> str:
         return f"TwoBodyPairs(name={self.name!r}, n_samples={self.n_samples}, dim={_DIM})"
 

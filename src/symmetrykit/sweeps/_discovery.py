@@ -33,9 +33,6 @@ import numpy as np
 
 __all__ = ["LieDiscoveryRun", "span_recovery"]
 
-# Relative singular value of the data below which a direction is not in the data's span.
-_SPAN_RTOL = 1e-8
-
 
 def span_recovery(found: np.ndarray, truth: np.ndarray) -> float:
     """``cos`` of the largest principal angle between the true rows and the found rows' span.
@@ -102,7 +99,7 @@ class LieDiscoveryRun:
         params = getattr(data, "params", None) or {}
         if getattr(data, "Y", None) is not None:
             self.metrics_ = self._fit_pairs(np.asarray(data.X), np.asarray(data.Y),
-                                            np.asarray(data.generator))
+                                            np.asarray(data.generator), data.span_basis())
         elif isinstance(data, PDEDataset):
             self.metrics_ = self._fit_pde(data)
         elif "algebra_element" in params:
@@ -116,14 +113,12 @@ class LieDiscoveryRun:
                           "cpu_s": time.process_time() - cpu0}
         return self
 
-    def _fit_pairs(self, X: np.ndarray, Y: np.ndarray, truth: np.ndarray) -> dict[str, Any]:
+    def _fit_pairs(self, X: np.ndarray, Y: np.ndarray, truth: np.ndarray,
+                   basis: np.ndarray) -> dict[str, Any]:
         from ..lie import gl
         from ..liederiv import PromotedRegressor, discover
 
-        # The data's own linear span (no centring: a linear symmetry fixes the origin).
-        _, values, vt = np.linalg.svd(np.vstack([X, Y]), full_matrices=False)
-        basis = vt[values > _SPAN_RTOL * values[0]].T  # (n, r)
-        rank = basis.shape[1]
+        rank = basis.shape[1]  # the data's own linear span (TwoBodyPairs.span_basis)
         x, y = X @ basis, Y @ basis
         degree = 3 if self.degree is None else int(self.degree)
         candidates = gl(rank)
