@@ -35,6 +35,7 @@ def eight_gaussians():
 
 
 # ------------------------------------------------------------------------------- home turf
+@pytest.mark.slow
 @pytest.mark.parametrize("regularizer", ["cosine", "norm"])
 def test_liegan_recovers_so2_from_rotation_invariant_data(annulus, regularizer):
     model = LieGAN(regularizer=regularizer, n_steps=1500, progress="none",
@@ -72,6 +73,7 @@ def test_shift_power_similarity_finds_the_power_and_excludes_the_identity():
         shift_power_similarity(np.eye(3), p)
 
 
+@pytest.mark.slow
 def test_exponential_similarity_finds_the_step():
     p = sk.lie.shift(7, circulant=True)
     log_p = skew_logarithm(p)
@@ -85,7 +87,7 @@ def test_exponential_similarity_finds_the_step():
     lambda: SymmetryGAN(parametrization="qr"),
     lambda: SymmetryGAN(parametrization="expm", anti_identity=1.0),
     lambda: SymmetryGAN(parametrization="linear"),
-    lambda: LieGAN(coefficients="integer", coef_scale=3),
+    pytest.param(lambda: LieGAN(coefficients="integer", coef_scale=3), marks=pytest.mark.slow),
     lambda: LieGAN(n_generators=2, coefficients="uniform", regularizer="none"),
 ])
 def test_tiny_fits_on_seven_pixel_signals_are_reproducible(make):
@@ -144,6 +146,7 @@ def test_symmetrygan_transform(eight_gaussians):
 
 
 # ------------------------------------------------------------------------------- compare
+@pytest.mark.slow
 def test_compare_scores_every_method_with_its_conversion():
     ds = sk.datasets.local_signals(n_samples=1000, dim=7, symmetry="circulant", random_state=0)
     results = sk.baselines.compare(

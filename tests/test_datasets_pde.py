@@ -103,7 +103,8 @@ def test_ks_bounded_and_mean_conserved():
     assert data.u.std() > 0.5  # chaotic, not decayed
 
 
-@pytest.mark.parametrize("name", PDE_NAMES)
+@pytest.mark.parametrize("name", [
+    name if name == "ks" else pytest.param(name, marks=pytest.mark.slow) for name in PDE_NAMES])
 def test_every_dataset_finite_and_shaped(name):
     data = pde(name, n_trajectories=2, nx=256, nt=5, random_state=0)
     assert isinstance(data, PDEDataset)
@@ -119,6 +120,7 @@ def test_every_dataset_finite_and_shaped(name):
         assert all(c.shape == (5, 256) and np.all(np.isfinite(c)) for c in components)
 
 
+@pytest.mark.slow
 def test_reproducible_under_random_state():
     first = pde("kdv", n_trajectories=2, nx=256, nt=3, random_state=7)
     again = pde("kdv", n_trajectories=2, nx=256, nt=3, random_state=7)

@@ -256,8 +256,9 @@ def test_data_list_shows_the_kinds(capsys):
     assert kinds["two-body"] == "pairs" and kinds["gaussian-ring"] == "vectors"
 
 
-@pytest.mark.parametrize(("name", "size"), [("two-body", "45"), ("gaussian-ring", "500"),
-                                            ("rotation-invariant", "500")])
+@pytest.mark.parametrize(("name", "size"), [
+    pytest.param("two-body", "45", marks=pytest.mark.slow), ("gaussian-ring", "500"),
+    pytest.param("rotation-invariant", "500", marks=pytest.mark.slow)])
 def test_data_show_plots_the_new_sets(tmp_path, capsys, name, size):
     out = tmp_path / f"{name}.png"
     assert main(["data", "show", name, "--n-samples", size, "--out", str(out)]) == 0
@@ -265,6 +266,7 @@ def test_data_show_plots_the_new_sets(tmp_path, capsys, name, size):
     assert capsys.readouterr().out.strip() == f"wrote {out}"
 
 
+@pytest.mark.slow
 def test_data_make_and_show_pairs(tmp_path, capsys):
     out = tmp_path / "pairs.npz"
     assert main(["data", "make", "two-body", "--n-samples", "30", "--seed", "3",

@@ -73,6 +73,7 @@ def test_data_list_shows_the_pde_rows(capsys):
     assert all(kinds[name] == "pde" for name in datasets.PDE_NAMES)
 
 
+@pytest.mark.slow
 def test_data_show_draws_trajectories_and_symmetries(tmp_path, capsys):
     out = tmp_path / "ks.png"  # three symmetries: a quick figure
     assert main(["data", "show", "ks", "--n", "1", "--out", str(out)]) == 0

@@ -158,6 +158,16 @@ def _case(name: str) -> Case:
 NAMES = _estimator_names()
 
 
+def _names(slow: set[str]) -> list[Any]:
+    """NAMES with a slow mark on the estimators whose fits take a second or more."""
+    return [pytest.param(name, marks=pytest.mark.slow) if name in slow else name
+            for name in NAMES]
+
+
+# Iterative fits: the contract fits them twice or three times per test.
+SLOW_FITS = {"GeneratorFlow", "ImageGeneratorFlow", "LieGAN", "SymmetryGAN", "SymmetryLens"}
+
+
 def test_every_registered_estimator_has_a_case():
     missing = sorted(set(NAMES) - set(CASES))
     assert not missing, f"add contract cases for {missing}"
@@ -185,7 +195,7 @@ def test_init_only_stores_parameters(name):
     assert not any(key.endswith("_") for key in vars(estimator))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", _names(SLOW_FITS))
 def test_fit_is_deterministic_and_leaves_global_rngs_alone(name):
     case = _case(name)
     data = case.data()
@@ -201,7 +211,7 @@ def test_fit_is_deterministic_and_leaves_global_rngs_alone(name):
     assert isinstance(first.fit_time_, dict) and {"wall_s", "cpu_s"} <= set(first.fit_time_)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", _names(SLOW_FITS))
 def test_save_and_load_give_identical_outputs(name, tmp_path):
     case = _case(name)
     data = case.data()
@@ -216,7 +226,7 @@ def test_save_and_load_give_identical_outputs(name, tmp_path):
         fitted.get_params(deep=False).keys())
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", _names(SLOW_FITS))
 def test_an_interrupted_fit_resumes_bit_identically(name, tmp_path):
     case = _case(name)
     estimator = case.make(random_state=2)

@@ -12,6 +12,7 @@ import pytest
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", EXAMPLES, ids=[path.name for path in EXAMPLES])
 def test_example_runs_quick(script: Path, tmp_path: Path) -> None:
     env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",

@@ -14,6 +14,8 @@ from sklearn.base import clone
 
 from symmetrykit.flows import FlowComparison, GeneratorFlow, compare
 
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 N_VERTICES = 24
 
 
@@ -52,6 +54,7 @@ def fitted(request):
     return model.fit(data), data
 
 
+@pytest.mark.slow
 def test_fit_learns_rotation_in_first_slot(fitted):
     model, data = fitted
     table = compare(model, data, reference=[rotation], reference_names=["rotation"], fraction=1.0)
@@ -68,6 +71,7 @@ def test_fit_learns_rotation_in_first_slot(fitted):
     assert "rotation" in markdown and "projection" in markdown
 
 
+@pytest.mark.slow
 def test_learned_attributes(fitted):
     model, data = fitted
     assert len(model.generators_) == 2
@@ -90,6 +94,7 @@ def test_learned_attributes(fitted):
                                model.evaluate(points)[1], atol=2e-3)
 
 
+@pytest.mark.slow
 def test_gram_schmidt_slots_are_orthonormal_on_the_training_points(fitted):
     model, data = fitted
     if model.orthogonalization != "gram_schmidt":
@@ -100,6 +105,7 @@ def test_gram_schmidt_slots_are_orthonormal_on_the_training_points(fitted):
     assert np.all(np.triu(model.mixing_, 1) == 0)
 
 
+@pytest.mark.slow
 def test_slots_are_judged_by_their_validity_gap(fitted):
     model, data = fitted
     # A custom validity has no known scale: the gaps are measured, nothing is judged.
@@ -109,6 +115,7 @@ def test_slots_are_judged_by_their_validity_gap(fitted):
     assert model.validity_gap_[0] + 3 < model.validity_gap_[1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("basis", ["smoothest", "learned"])
 def test_a_margin_judges_the_slots_and_rotates_only_symmetries(basis):
     data = polygons(8)
@@ -181,6 +188,7 @@ def test_validity_must_return_one_score_per_sample():
                       random_state=0).fit(polygons(2))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("periodic_mode", "residual_method"),
                          [("fourier", "chain"), ("blend", "weno")])
 def test_pde_smoke(periodic_mode, residual_method):
@@ -230,6 +238,7 @@ class CountingDefect:
         return polygon_defect(points)
 
 
+@pytest.mark.slow
 def test_an_interrupted_fit_resumes_to_the_uninterrupted_result(tmp_path):
     data = polygons(6)
     params = dict(n_generators=2, hidden=(8,), n_iterations=10, batch_size=2, lr=1e-2,

@@ -35,6 +35,7 @@ def fitted(nkdv):
         torch.set_num_threads(threads)
 
 
+@pytest.mark.slow
 def test_evaluate_reports_the_comparison_flat(fitted, nkdv, tmp_path: Path) -> None:
     result = evaluate(fitted, nkdv)
     assert result.method == "flow"
@@ -61,6 +62,7 @@ def test_evaluate_reports_the_comparison_flat(fitted, nkdv, tmp_path: Path) -> N
     assert run.load_metrics()["projection_1"] == metrics["projection_1"]
 
 
+@pytest.mark.slow
 def test_evaluate_refuses_what_it_cannot_score(fitted, nkdv) -> None:
     with pytest.raises(TypeError, match="PDEDataset"):
         evaluate(fitted, np.zeros((2, 3, 3)))
@@ -70,6 +72,7 @@ def test_evaluate_refuses_what_it_cannot_score(fitted, nkdv) -> None:
         evaluate(GeneratorFlow(), nkdv)
 
 
+@pytest.mark.slow
 def test_the_methods_are_registered(nkdv, single_thread) -> None:
     method = sk.get_method("flow")
     assert method.estimator is GeneratorFlow and method.default_preset == "pde-cpu"

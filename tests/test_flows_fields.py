@@ -20,6 +20,8 @@ from symmetrykit.flows import (
     sobolev_penalty,
 )
 
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
@@ -277,6 +279,7 @@ def test_flow_of_all_generators_with_signed_times():
         torch.testing.assert_close(stacked[k], flow(model.field(k), points, times[k, 0], 4))
 
 
+@pytest.mark.slow
 def test_flow_gradients_reach_parameters_gradcheck():
     model = GeneratorField(
         2,

@@ -101,6 +101,7 @@ class FailingChange:
         return pixel_change(original, transformed)
 
 
+@pytest.mark.slow
 def test_an_interrupted_fit_resumes_bit_identically(tmp_path: Path, single_thread):
     images = blob_images(6)
     params = dict(TINY, n_iterations=7, checkpoint_every=3, pixel_weights="uniform")
@@ -140,6 +141,7 @@ def test_bad_parameters_and_inputs():
         ImageGeneratorFlow(validity=pixel_change, **TINY).fit(images, weights=np.ones(5))
 
 
+@pytest.mark.slow
 def test_the_mnist_pipeline_trains_its_classifier_saves_and_evaluates(tmp_path: Path,
                                                                       single_thread):
     pytest.importorskip("mlxtend")

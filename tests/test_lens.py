@@ -360,6 +360,7 @@ def test_gradcheck_group_convolution():
         lambda a_, f_: group_convolution(orthogonal_from_parameters(a_), f_, padding), (a, f))
 
 
+@pytest.mark.slow
 def test_gradcheck_alignment_and_joint_entropy():
     gen = torch.Generator().manual_seed(2)
     y = torch.randn(30, 5, generator=gen, dtype=F64)
@@ -458,6 +459,7 @@ def test_marginal_mixture_offset_evaluates_the_neighbouring_component():
     assert not torch.allclose(base[:, 0], base[:, 1])
 
 
+@pytest.mark.slow
 def test_conditional_mixture_is_a_normalised_conditional_density():
     c = _randomise(ConditionalMixture(3, 6, 4, dtype=F64), seed=3, scale=0.7)
     grid = torch.linspace(-60.0, 60.0, 120_001, dtype=F64)
@@ -730,6 +732,7 @@ def test_transform_is_the_group_convolution(monitored, signals):
     np.testing.assert_allclose(lens.transform(torch.as_tensor(x)), lens.transform(x), atol=0)
 
 
+@pytest.mark.slow
 def test_fit_is_reproducible_and_uses_no_global_rng(monitored, signals):
     lens, _ = monitored
     torch_state = torch.random.get_rng_state()

@@ -42,6 +42,7 @@ def _assert_same_fit(a: SymmetryLens, b: SymmetryLens) -> None:
     assert a.history_ == b.history_
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("init", ["warm", "random"])
 @pytest.mark.parametrize("stop_call", [5, 10])  # in the first restart, in the second
 def test_an_interrupted_fit_resumes_to_the_uninterrupted_result(tmp_path, signals, init,
@@ -68,6 +69,7 @@ def test_an_interrupted_fit_resumes_to_the_uninterrupted_result(tmp_path, signal
     assert logged == []
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_another_fit_is_refused_and_kept(tmp_path, signals):
     path = tmp_path / "ckpt"
     SymmetryLens(checkpoint=path, **PARAMS).fit(signals)

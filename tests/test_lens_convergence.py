@@ -153,6 +153,7 @@ def test_convergence_state_round_trips_and_is_checked():
 
 
 # ------------------------------------------------------------------ fits
+@pytest.mark.slow
 def test_a_warm_fit_stops_when_converged_and_tol_none_runs_the_schedule(dataset):
     lens = SymmetryLens(n_steps=600, **SMALL).fit(dataset.X)
     assert lens.stop_reasons_ == ["converged"]
@@ -165,11 +166,13 @@ def test_a_warm_fit_stops_when_converged_and_tol_none_runs_the_schedule(dataset)
     assert full.run_steps_ == [60] and full.stop_reasons_ == ["n_steps"]
 
 
+@pytest.mark.slow
 def test_random_starts_follow_their_curriculum(dataset):
     lens = SymmetryLens(n_steps=80, init="random", **SMALL).fit(dataset.X)
     assert lens.run_steps_ == [80] and lens.stop_reasons_ == ["n_steps"]
 
 
+@pytest.mark.slow
 def test_both_warm_updates_keep_the_warm_start(dataset):
     for update in ("cayley", "exp"):
         lens = SymmetryLens(n_steps=50, tol=None, warm_update=update, **SMALL).fit(dataset.X)
@@ -183,6 +186,7 @@ def test_max_time_caps_the_whole_fit(dataset):
     assert np.all(np.isfinite(lens.generator_))
 
 
+@pytest.mark.slow
 def test_a_resumed_fit_stops_at_the_same_step(dataset, tmp_path):
     params = {**SMALL, "n_steps": 600, "checkpoint_every": 30, "n_iter_no_change": 2}
     reference = SymmetryLens(**params).fit(dataset.X)
@@ -209,6 +213,7 @@ def test_compare_caps_symmetrylens_by_the_budget(dataset):
     assert result.steps == sum(result.model.run_steps_)
 
 
+@pytest.mark.slow
 def test_fits_with_two_threads_are_reproducible(dataset):
     """The density heads' embedding gradient used to be a threaded scatter-add: two identical
     fits with two torch threads differed by 1e-3 after 250 steps."""

@@ -77,6 +77,7 @@ def test_without_ground_truth_only_the_unsupervised_metrics(fitted, dataset):
                                    "before_after"}
 
 
+@pytest.mark.slow
 def test_figures_are_drawn_only_when_asked(fitted, dataset, tmp_path):
     import matplotlib
 
@@ -95,6 +96,7 @@ def test_evaluate_refuses_an_unfitted_lens(dataset):
         evaluate(SymmetryLens(), dataset)
 
 
+@pytest.mark.slow
 def test_the_lens_method_is_registered_with_a_quick_preset(dataset):
     method = sk.get_method("lens")
     assert method.estimator is SymmetryLens and method.evaluate is evaluate

@@ -91,6 +91,7 @@ def test_warm_start_detects_a_cyclic_symmetry():
     assert sk.generator_similarity(crop, ds.generator) > 0.99
 
 
+@pytest.mark.slow
 def test_warm_started_fit_keeps_the_shift_and_a_delta_filter():
     ds = sk.datasets.local_signals(n_samples=5_000, dim=7, symmetry="permuted", random_state=1)
     lens = SymmetryLens(n_steps=60, warmup_steps=20, batch_size=700, progress="none",
@@ -103,6 +104,7 @@ def test_warm_started_fit_keeps_the_shift_and_a_delta_filter():
     assert lens.history_["model_lr"][0] == pytest.approx(lens.warm_model_lr)
 
 
+@pytest.mark.slow
 def test_smooth_signals_are_warm_started_from_their_coordinates():
     ds = sk.datasets.local_signals(n_samples=20_000, dim=7, signal="legendre", random_state=0)
     params = {"n_steps": 5, "warmup_steps": 1, "batch_size": 140, "progress": "none",
@@ -118,6 +120,7 @@ def test_smooth_signals_are_warm_started_from_their_coordinates():
     assert lens.history_["tau"][0] < 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("symmetry", ["translation", "permuted"])
 def test_coordinates_candidate_orders_smooth_scrambled_pixels(symmetry):
     ds = sk.datasets.local_signals(n_samples=20_000, dim=9, signal="legendre",
@@ -131,6 +134,7 @@ def test_coordinates_candidate_orders_smooth_scrambled_pixels(symmetry):
     assert rotated.source == "rotation" and rotated.chain_similarity < 0.5 * warm.chain_similarity
 
 
+@pytest.mark.slow
 def test_frequency_candidate_recovers_smooth_signals_given_as_sine_coefficients():
     # Smooth (Legendre) bumps in the DST basis: neither the rotation nor the coordinates
     # candidate applies; reading the coordinates as sine coefficients, ordered by the
@@ -145,6 +149,7 @@ def test_frequency_candidate_recovers_smooth_signals_given_as_sine_coefficients(
                                        ds.generator)) < 0.2
 
 
+@pytest.mark.slow
 def test_frequency_order_and_signs_are_exact_for_stationary_sine_coefficients():
     from symmetrykit.lens._warm_start import frequency_rotation
     from symmetrykit.lie import dst1

@@ -98,7 +98,7 @@ def test_shift_generator_and_its_powers():
         lie.matrix_powers(s, [-1])
 
 
-@pytest.mark.parametrize("d", [7, 33, 99])
+@pytest.mark.parametrize("d", [7, 33, pytest.param(99, marks=pytest.mark.slow)])
 def test_powers_of_an_orthogonal_generator_stay_accurate_in_float64(d):
     a = _antisymmetric(d, seed=d)
     g = scipy.linalg.expm(a)

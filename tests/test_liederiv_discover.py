@@ -155,6 +155,7 @@ def _random_lorentz(rng: np.random.Generator) -> np.ndarray:
     return scipy.linalg.expm(so_pq(1, 3).element(rng.normal(scale=0.5, size=6)))
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None, derandomize=True)
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -373,6 +374,7 @@ def test_axisymmetric_cloud_gives_the_rotation_about_its_axis():
     assert _cosine(result.algebra.generators[0], so(3).generators[0]) > 0.999
 
 
+@pytest.mark.slow
 def test_circulant_signals_isolate_the_logarithm_of_the_cyclic_shift():
     data = sk.datasets.local_signals(
         n_samples=100_000, dim=7, signal="gaussian", symmetry="circulant", random_state=0

@@ -59,6 +59,7 @@ def test_promoted_model_recovers_the_true_symmetry() -> None:
     assert any("true symmetry" in line for line in result.lines)
 
 
+@pytest.mark.slow
 def test_enforced_model_and_its_figure(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     X = rng.uniform(-1.5, 1.5, size=(15, 2))

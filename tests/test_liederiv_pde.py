@@ -45,6 +45,7 @@ def _vector(library: GeneratorLibrary, **components: dict[str, float]) -> np.nda
     return w
 
 
+@pytest.mark.slow
 def test_the_prolonged_condition_vanishes_identically_for_kdv_symmetries():
     # The condition is a polynomial identity in the jet: true symmetries vanish at ANY jet values.
     library = GeneratorLibrary(2)
@@ -73,6 +74,7 @@ def test_the_prolonged_condition_vanishes_identically_for_kdv_symmetries():
     assert np.sum(s < 1e-9 * s[0]) == 4
 
 
+@pytest.mark.slow
 def test_kdv_algebra_is_found_counted_and_printed(kdv, kdv_result):
     result = kdv_result
     assert isinstance(result, PDEDiscovery)
@@ -87,6 +89,7 @@ def test_kdv_algebra_is_found_counted_and_printed(kdv, kdv_result):
     assert record["nullity"] == 4 and "_points" not in record
 
 
+@pytest.mark.slow
 def test_discovered_symmetries_are_point_symmetries_like_the_data_sets(kdv, kdv_result):
     x, t = np.meshgrid(kdv.x[:5], kdv.t[:3])
     u = kdv.u[0, :3, :5]
@@ -101,6 +104,7 @@ def test_discovered_symmetries_are_point_symmetries_like_the_data_sets(kdv, kdv_
         np.testing.assert_allclose(np.stack(a(x, t, u)), np.stack(b(x, t, u)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "count", "expected"), [
     ("burgers", 5, {"t x ∂x + t² ∂t + (x − t u) ∂u", "x ∂x + 2 t ∂t − u ∂u"}),
     ("heat", 8, {"u ∂u", "x ∂u", "t ∂x − 50 x u ∂u", "(t + 50 x²) ∂u"}),
@@ -116,6 +120,7 @@ def test_whole_algebras_of_burgers_heat_and_ks(name, count, expected):
     assert result.distance(truth) < 1e-3
 
 
+@pytest.mark.slow
 def test_heat_projective_symmetry_is_outside_the_degree_2_library():
     data = pde("heat", n_trajectories=2, random_state=0)
     result = discover_pde(data, random_state=0)
@@ -123,6 +128,7 @@ def test_heat_projective_symmetry_is_outside_the_degree_2_library():
     assert "projective-heat" not in names and "galilean-heat" in names
 
 
+@pytest.mark.slow
 def test_one_percent_noise_keeps_the_kdv_algebra(kdv):
     rng = np.random.default_rng(5)
     noisy = kdv.u + 0.01 * kdv.u.std() * rng.standard_normal(kdv.u.shape)
@@ -132,6 +138,7 @@ def test_one_percent_noise_keeps_the_kdv_algebra(kdv):
     assert 0.005 < result.noise_level < 0.02
 
 
+@pytest.mark.slow
 def test_time_translation_is_discovered_not_assumed():
     # nKdV's coefficient e^{t/50} breaks ∂t; with the default library it must not be found,
     # and with e^{±t/50} in the libraries the non-affine algebra is recovered.
@@ -145,12 +152,14 @@ def test_time_translation_is_discovered_not_assumed():
     assert rich.distance(data.symmetries) < 1e-3
 
 
+@pytest.mark.slow
 def test_strong_form_fits_clean_data_exactly(kdv):
     result = discover_pde(kdv, equation_form="strong", random_state=0)
     np.testing.assert_allclose(np.sort(result.equation.coefficients), [-1, -1], atol=1e-3)
     assert result.nullity == 4
 
 
+@pytest.mark.slow
 def test_n_symmetries_overrides_the_gap_rule(kdv):
     result = discover_pde(kdv, n_symmetries=2, random_state=0)
     assert result.nullity == 2 and result.coefficients.shape == (2, 3, 10)
@@ -222,6 +231,7 @@ def test_bad_options_get_one_line_before_any_work(kdv, kwargs, message):
         discover_pde(kdv, **kwargs)
 
 
+@pytest.mark.slow
 def test_discovered_symmetries_flow_into_comparisons_and_augmentation(kdv, kdv_result):
     from symmetrykit.flows import augment_solutions
     from symmetrykit.flows._pde_data import pde_reference_fields
@@ -237,6 +247,7 @@ def test_discovered_symmetries_flow_into_comparisons_and_augmentation(kdv, kdv_r
     assert moved.u.shape == (2, 40, kdv.x.size) and np.all(np.isfinite(moved.u[moved.valid]))
 
 
+@pytest.mark.slow
 def test_degree_3_finds_the_heat_projective_symmetry():
     from symmetrykit.liederiv._pde_discover import _sampled
     from symmetrykit.metrics import principal_angles

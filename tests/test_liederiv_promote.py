@@ -258,6 +258,7 @@ def test_estimator_rejects_bad_configuration() -> None:
         PromotedRegressor(algebra=sk.lie.translations(3)).predict(X)
 
 
+@pytest.mark.slow
 def test_recovery_benchmark_quick_smoke(tmp_path) -> None:
     import json
     import subprocess

@@ -148,6 +148,7 @@ def test_an_adversarial_fit_at_a_huge_learning_rate_stops_naming_step_and_fix(cl
         model.fit(signals())
 
 
+@pytest.mark.slow
 def test_a_checkpoint_written_before_a_non_finite_loss_resumes_to_the_healthy_result(tmp_path):
     calls = []
 

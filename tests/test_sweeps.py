@@ -173,6 +173,7 @@ def test_execute_run_scores_and_returns_the_saved_run():
     assert row["wall_s"] > 0 and row["cpu_s"] > 0
 
 
+@pytest.mark.slow
 def test_generator_flows_run_on_pde_data():
     config = sweeps.load_config({
         "method": "generator-flow", "seeds": [0],
@@ -255,6 +256,7 @@ def test_damaged_store_is_reported(tmp_path):
 # ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sweep_results_are_complete_and_match_sequential_fits(tmp_path, client):
     config = sweeps.load_config(_config())
     result = sweeps.run_sweep(config, tmp_path / "sweep", client=client, progress="none")
@@ -277,6 +279,7 @@ def test_sweep_results_are_complete_and_match_sequential_fits(tmp_path, client):
     assert again.rows == result.rows
 
 
+@pytest.mark.slow
 def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, client):
     config = _config(data=[{"name": "gaussian-translation", "dim": 5, "n_samples": 400},
                            {"name": "gaussian-translation", "dim": 6, "n_samples": 400}],
@@ -295,6 +298,7 @@ def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, client):
     assert len(sweeps.read_rows(tmp_path / "sweep")) == 3
 
 
+@pytest.mark.slow
 def test_resume_runs_only_what_has_no_row(tmp_path, client):
     out = tmp_path / "sweep"
     first = sweeps.run_sweep(_config(), out, client=client, progress="none")
@@ -313,6 +317,7 @@ def test_resume_runs_only_what_has_no_row(tmp_path, client):
     np.load(out / "runs" / lost[0] / "arrays.npz")  # rewritten, readable
 
 
+@pytest.mark.slow
 def test_existing_or_different_sweeps_are_not_overwritten(tmp_path, client):
     out = tmp_path / "sweep"
     sweeps.run_sweep(_config(seeds=[0]), out, client=client, progress="none")
@@ -409,6 +414,7 @@ def test_morris_recovers_the_coefficients_of_a_linear_score():
         sweeps.morris_analysis(config, rows[1:], "cos")
 
 
+@pytest.mark.slow
 def test_cli_sweep_and_report(tmp_path, capsys):
     config = _write_toml(tmp_path / "s.toml", TINY_TOML.format(steps=10).replace(
         "seeds = [0, 1, 2]", "seeds = [0]"))

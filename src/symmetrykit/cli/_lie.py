@@ -28,6 +28,19 @@ _DEFAULT_DEGREE = 3
 _DEFAULT_NEIGHBORS = 20
 
 
+def _gamma(text: str) -> float | None:
+    """``--gamma``: a non-negative number, or ``none`` for the interpolating program."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'none', got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0 or 'none', got {text!r}")
+    return value
+
+
 def _load(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """Inputs X, targets Y (or None) and the true generator (or None).
 
@@ -78,7 +91,7 @@ def _run_name(args: argparse.Namespace) -> str:
 
 
 def _save_discovery(run: Any, result: Any, truth: Any = None) -> dict[str, Any]:
-    from ..plot import generator_heatmaps, singular_spectrum
+    from ..plot import generator_grid, singular_spectrum
 
     arrays = {
         "singular_values": result.singular_values,
@@ -102,9 +115,13 @@ def _save_discovery(run: Any, result: Any, truth: Any = None) -> dict[str, Any]:
         metrics["step_of_true_generator"] = step
     run.save_arrays(**arrays)
     run.save_metrics(metrics)
-    run.save_figure(singular_spectrum(result.singular_values, result.nullity), "spectrum")
-    if result.algebra is not None:
-        run.save_figure(generator_heatmaps(result.algebra.generators[0]), "generator")
+    run.save_figure(singular_spectrum(result.singular_values, result.nullity,
+                                      gap=result.gap), "spectrum")
+    # Every symmetry found (or, when none, a figure that says so).
+    found = result.candidates.generators[:result.nullity]
+    run.save_figure(generator_grid(found, result.singular_values[:result.nullity],
+                                   algebra=result.candidates.name.removesuffix(
+                                       " (spectral basis)")), "generator")
     return metrics
 
 
@@ -159,7 +176,9 @@ def _cmd_discover(args: argparse.Namespace) -> int:
             model = liederiv.load_model(args.model)
             source = f"saved model {args.model}"
             if cut["gap_ratio"] is None and cut["rtol"] is None:
-                cut["rtol"] = 1e-6
+                # As for a fitted polynomial below: a promoted model is symmetric only to its
+                # solver's accuracy, an enforced one exactly (a gap of ~1e10 passes this too).
+                cut["gap_ratio"] = 1e3
         else:
             if y is None:
                 raise CLIError("--method model needs --model RUN_DIR or targets to fit a model to")
@@ -333,7 +352,10 @@ def add_parser(commands: Any) -> None:
              ("fit a polynomial model with the convex nuclear-norm symmetry penalty",
               "Fit F(x) = W φ(x) minimising ‖ΦW − Y‖²/n + γ‖ξ ↦ L_ξ F_W‖_*, save it and "
               "report the symmetry it kept."),
-             ("--gamma", 1e-2, "weight of the nuclear-norm penalty (default 1e-2)"))):
+             ("--gamma", 1e-2, "weight of the nuclear-norm penalty (default 1e-2, as "
+              "PromotedRegressor's); 'none' interpolates: the most symmetric model with "
+              "ΦW = Y exactly"))):
         sub = add_verb(verbs, verb, help=what[0], description=what[1], handler=handler)
         _add_common(sub, needs_targets=True)
-        sub.add_argument(option[0], type=float, default=option[1], help=option[2])
+        kind = _gamma if option[0] == "--gamma" else float
+        sub.add_argument(option[0], type=kind, default=option[1], help=option[2])

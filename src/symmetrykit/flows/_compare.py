@@ -108,7 +108,7 @@ def compare(
     ----------
     flow : GeneratorFlow
         A fitted estimator.
-    data : PDEDataset or array_like, shape (n_samples, *grid, D)
+    data : PDEDataset or array_like, shape ``(n_samples, *grid, D)``
         Data the fields are compared on (usually the training data).
     reference : sequence of callable, optional
         Reference fields ``(N, D) -> (N, D)`` in the learning coordinates; default for PDE data:

@@ -328,7 +328,7 @@ class GeneratorFlow(SymmetryEstimator):
 
         Parameters
         ----------
-        data : PDEDataset or array_like, shape (n_samples, *grid, D)
+        data : PDEDataset or array_like, shape ``(n_samples, *grid, D)``
             PDE trajectories, or generic samples, each a grid (or list) of points in ``R^D``;
             for generic data ``validity`` must be given and scores ``(B, *grid, D)`` batches.
 

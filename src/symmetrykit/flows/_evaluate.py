@@ -76,11 +76,45 @@ def evaluate(estimator: Any, dataset: Any, *, random_state: Any = 0,
                     f"{type(estimator).__name__}")
 
 
-def _loss_figure(history: dict[str, Any]) -> Any:
+def _loss_figure(flow: Any) -> Any:
+    """The loss terms per iteration, one axis each, with the schedule's changes marked.
+
+    The Sobolev term (PDE data) is switched on at ``sobolev_start × n_iterations``: before, it
+    is not computed (logged as 0; drawn as a gap) and the total loss jumps when it starts. The
+    learning rate drops tenfold at ``lr_decay_at × n_iterations``.
+    """
     from .. import plot
 
-    keys = [k for k, v in history.items() if np.ndim(v) == 1 and len(v) > 0]
-    return plot.loss_curves({k: history[k] for k in keys})
+    history = flow.history_
+    columns = {k: np.asarray(v, dtype=float) for k, v in history.items()
+               if np.ndim(v) == 1 and len(v) > 0}
+    n = max((len(v) for v in columns.values()), default=0)
+    params = flow.get_params()
+    events: dict[str, float] = {}
+    weights = {"orthogonality": params.get("orthogonality_weight"),
+               "lipschitz": params.get("lipschitz_weight")}
+    if "sobolev" in columns:
+        start = int(round(float(params.get("sobolev_start", 0.0)) * flow.n_iterations))
+        on = (getattr(flow, "periodic_", True) and float(params.get("sobolev_weight", 0)) > 0
+              and start < n)
+        if on:
+            weights["sobolev"] = params.get("sobolev_weight")
+            if start > 0:
+                columns["sobolev"] = columns["sobolev"].copy()
+                columns["sobolev"][:start] = np.nan
+                events[f"Sobolev term switched on (iteration {start})"] = start
+        else:
+            del columns["sobolev"]  # never computed: all zeros
+    if params.get("lr_decay_at") is not None:
+        decay = int(round(float(params["lr_decay_at"]) * flow.n_iterations))
+        if 0 < decay < n:
+            events[f"learning rate × 0.1 (iteration {decay})"] = decay
+    formula = " + ".join(["validity"] + [f"{float(w):g}·{name}" for name, w in weights.items()
+                                         if name in columns and w is not None])
+    title = (f"Training of {type(flow).__name__}: loss terms per iteration\n"
+             f"loss = {formula}")
+    return plot.loss_curves(columns, separate=True, events=events, title=title,
+                            xlabel="iteration")
 
 
 def _slots(n: int) -> list[str]:
@@ -160,7 +194,7 @@ def _evaluate_pde(flow: GeneratorFlow, data: Any, random_state: Any) -> Evaluati
         "validity_gap": metrics["validity_gap"], "is_symmetry": metrics["is_symmetry"]}
     return Evaluation("flow", metrics,
                       figures={"generators": lambda: _pde_figure(flow, data),
-                               "loss_curves": lambda: _loss_figure(flow.history_)},
+                               "loss_curves": lambda: _loss_figure(flow)},
                       lines=lines, details={"comparison": comparison})
 
 
@@ -177,8 +211,9 @@ def _pde_figure(flow: GeneratorFlow, data: Any) -> Any:
     fig = plot.vector_fields(fields, names, base_point=(0.0, 0.0, u_typical),
                              labels=("x_n", "t_n", "u_n"),
                              ncols=max(len(flow.generators_), n_true))
-    fig.suptitle(f"{data.name}: (x_n, t_n) components at u_n = {u_typical:.3g}; "
-                 "colour: u_n component")
+    fig.suptitle(f"{data.name}: learned symmetry fields and the equation's true ones"
+                 f"\nin normalised coordinates, on the slice u_n = {u_typical:.3g}; "
+                 "arrows: (x_n, t_n) components; colour: u_n component")
     return fig
 
 
@@ -258,7 +293,7 @@ def _evaluate_images(flow: ImageGeneratorFlow, data: ImageData,
             f"{n} {v:.3f}" for n, v in zip(AFFINE_FIELD_NAMES, affine_validity, strict=True))]
     return Evaluation("image-flow", metrics,
                       figures={"generators": lambda: _image_figure(flow),
-                               "loss_curves": lambda: _loss_figure(flow.history_)},
+                               "loss_curves": lambda: _loss_figure(flow)},
                       lines=lines)
 
 

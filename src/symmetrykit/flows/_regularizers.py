@@ -54,7 +54,7 @@ def _point_weights(weights, n_points: int, like: torch.Tensor) -> torch.Tensor |
 def field_inner_products(
     fields_a: torch.Tensor, fields_b: torch.Tensor, weights: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """Point-mean inner products ``<A_i, B_j> = sum_p w_p A_i(p) . B_j(p) / sum_p w_p``.
+    """Point-mean inner products ``<A_i, B_j> = sum_p w_p A_i(p)·B_j(p) / sum_p w_p``.
 
     Parameters
     ----------
@@ -141,9 +141,9 @@ def lipschitz_penalty(
 
     Parameters
     ----------
-    fields : torch.Tensor, shape (K, *grid, D)
+    fields : torch.Tensor, shape ``(K, *grid, D)``
         Field values on a grid of points.
-    points : torch.Tensor, shape (*grid, D), optional
+    points : torch.Tensor, shape ``(*grid, D)``, optional
         The grid points; when given the difference quotient is penalised.
     tau : float, default 3.0
         Allowed slope (or difference) before the hinge becomes active.
@@ -233,7 +233,7 @@ def sobolev_penalty(
 
     Parameters
     ----------
-    fields : torch.Tensor, shape (K, *grid, D)
+    fields : torch.Tensor, shape ``(K, *grid, D)``
     spacing : float
         Physical grid spacing along ``axis`` (``dx``).
     axis : int, default -1

@@ -83,8 +83,12 @@ class CompressedLieOperator:
         ``matrix @ W.reshape(-1)`` is the compressed ``(rank, k)`` matrix flattened by rows.
     rank : int
         Dimension of the span of the columns of ``M_F(W)`` over all ``W``.
-    n_generators, n_outputs, n_terms : int
-        ``k``, ``m`` and ``p`` of the tensor.
+    n_generators : int
+        ``k``, the number of generators.
+    n_outputs : int
+        ``m``, the number of model outputs.
+    n_terms : int
+        ``p``, the number of dictionary features.
     """
 
     matrix: np.ndarray

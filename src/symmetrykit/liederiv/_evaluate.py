@@ -185,7 +185,7 @@ def evaluate(estimator: Any, dataset: Any) -> Evaluation:
         ``nullity``, ``gap``, ...; with a known
         ``symmetry``, ``expected`` and ``largest_principal_angle``); ``n_free_parameters``
         (enforced models); ``coef_error`` and ``recovered`` when the true coefficients are
-        known; ``fit_time``. Figure ``spectrum``.
+        known; ``fit_time``. Figures ``spectrum`` and ``generator`` (the symmetries found).
     """
     X = as_samples(dataset.X)
     y, _ = _as_targets(dataset.y, len(X))
@@ -223,7 +223,14 @@ def evaluate(estimator: Any, dataset: Any) -> Evaluation:
     if truth is not None and candidates.affine and not truth.affine:
         compared = _homogeneous(truth)
     metrics.update(discovery_metrics(check, compared))
-    lines.append(f"symmetries of the fitted model: {check.summary()}")
+    if algebra is not None and algebra.dim >= 2 and candidates is not algebra:
+        # The question the fit was asked: which of its own candidates did it keep? (Cut as
+        # for any fitted model, at a spectral gap of at least 1e3.)
+        own = discover(estimator, X, algebra, output_algebra=output, rtol=None, gap_ratio=1e3)
+        metrics["candidate_nullity"] = own.nullity
+        lines.append(f"symmetries kept among the {algebra.name} candidates: {own.summary()}")
+    lines.append(f"symmetries of the fitted model among all {candidates.name} fields: "
+                 f"{check.summary()}")
     if truth is not None:
         angle = metrics["largest_principal_angle"]
         shown = "—" if angle is None else f"{angle:.2e}"
@@ -248,6 +255,20 @@ def evaluate(estimator: Any, dataset: Any) -> Evaluation:
     def spectrum() -> Any:
         from ..plot import singular_spectrum
 
-        return singular_spectrum(check.singular_values, check.nullity)
+        return singular_spectrum(
+            check.singular_values, check.nullity, gap=check.gap,
+            title=f"Spectrum of the fitted model's Lie-derivative operator\n"
+                  f"({check.singular_values.size} {candidates.name} candidates): "
+                  f"{check.nullity} symmetr{'y' if check.nullity == 1 else 'ies'} below the gap")
 
-    return Evaluation("lie", metrics, figures={"spectrum": spectrum}, lines=lines)
+    def generator() -> Any:
+        from ..plot import generator_grid
+
+        return generator_grid(check.candidates.generators[:check.nullity],
+                              check.singular_values[:check.nullity], algebra=candidates.name,
+                              title=f"Symmetries of the fitted model: {check.nullity} "
+                                    f"generator{'' if check.nullity == 1 else 's'} in "
+                                    f"{candidates.name}")
+
+    return Evaluation("lie", metrics, figures={"spectrum": spectrum, "generator": generator},
+                      lines=lines)

@@ -86,7 +86,7 @@ def promote_interpolation(
     cvxpy_solver: str = "SCS",
     cvxpy_options: dict | None = None,
 ) -> PromotionResult:
-    """Most symmetric interpolant: ``min_W ‖M_F(W)‖_*  s.t.  Φ W = Y``.
+    """Most symmetric interpolant: ``min_W ‖M_F(W)‖_*`` subject to ``Φ W = Y``.
 
     ``M_F(W) = tensor.generator_matrix(W)`` is the Lie-derivative matrix of ``F_W(x) = W φ(x)``
     (rows: points × outputs, columns: generators); its nuclear norm is a convex surrogate of

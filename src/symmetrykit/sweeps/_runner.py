@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import time
 import traceback
@@ -46,6 +47,8 @@ SWEEP_FILE = "sweep.json"
 _QUIET_WORKERS = {"distributed.worker.profile.enabled": False,
                   "distributed.admin.tick.interval": "1s"}
 RUNS_DIR = "runs"
+# Seconds a local worker process gets to shut down before its nanny kills it (see _connect).
+_WORKER_EXIT_TIMEOUT = 30.0
 
 
 def _run_id(task: Mapping[str, Any]) -> str:
@@ -320,9 +323,27 @@ def _connect(client: Any, scheduler: str | None, n_workers: int | None,
 
     def close() -> None:
         local.close()
-        cluster.close()
+        try:
+            # LocalCluster.close() gives each worker process 4 s (0.8 × the nanny's default
+            # 5 s) to exit, then kills it with "Worker process still alive after 4.0 seconds,
+            # killing". A worker that imported torch spends seconds in its interpreter's final
+            # garbage collection, more on a busy machine: close the nannies first, with time.
+            # Not after an error or an interrupt: a fit still running would be waited for.
+            if sys.exc_info()[0] is None:
+                cluster.sync(_close_nannies, cluster, _WORKER_EXIT_TIMEOUT)
+        finally:
+            cluster.close()
 
     return local, close
+
+
+async def _close_nannies(cluster: Any, timeout: float) -> None:
+    """Close the local cluster's worker processes, each allowed ``0.8 × timeout`` to exit."""
+    import asyncio
+
+    await asyncio.gather(*(worker.close(timeout=timeout)
+                           for worker in list(cluster.workers.values())),
+                         return_exceptions=True)
 
 
 def _free_dashboard(address: str) -> str:
