@@ -13,6 +13,8 @@ matches the README (so the list cannot go stale):
   for Python blocks (fewer steps or trajectories). What is checked is that they run, not what
   they find.
 * ``SCHEDULER`` (a placeholder address in the README) is replaced by a live local scheduler.
+* A block that uses what an earlier block made (``NEEDS``) runs after it in the same directory;
+  an earlier block run that way (``COVERED``) is not run again on its own.
 
 Blocks whose output the README states are also checked against it (``EXPECTED_OUTPUT``), and the
 benchmark scripts named in the prose exist and accept the options the README gives them.
@@ -72,7 +74,10 @@ EXPECTED_TEXT = {  # substrings rather than whole lines
     "symmetrykit lie promote --data promote.npz": ["2 symmetries of 3 candidates"],
 }
 # Blocks that use a file an earlier block writes: that block runs first, in the same directory.
-NEEDS = {"symmetrykit lie promote --data promote.npz": 'np.savez("promote.npz"'}
+NEEDS = {"symmetrykit lie promote --data promote.npz": 'np.savez("promote.npz"',
+         'out="sweeps/lens-lr", n_workers=2': "symmetrykit sweep report sweeps/lens-lr"}
+# Blocks that a block of NEEDS runs anyway, in the same way: not run a second time on their own.
+COVERED = ("symmetrykit sweep report sweeps/lens-lr",)
 # Blocks cheap enough for the fast subset (under a second or two).
 FAST = ("symmetrykit data list", "from symmetrykit import lie, metrics")
 
@@ -126,7 +131,8 @@ def _starts(tokens: list[str], prefix: tuple[str, ...]) -> bool:
 
 def runnable_blocks() -> list[Block]:
     return [b for b in readme_blocks()
-            if b.language == "python" or (b.language in ("bash", "text") and shell_commands(b))]
+            if (b.language == "python" or (b.language in ("bash", "text") and shell_commands(b)))
+            and not any(key in b.text for key in COVERED)]
 
 
 def _marks(block: Block) -> list:
@@ -193,12 +199,12 @@ def _block_with(text: str) -> Block:
                                    for b in runnable_blocks()])
 def test_readme_block_runs_as_written(block, tmp_path, request):
     (tmp_path / "examples").symlink_to(ROOT / "examples")
+    before = [_block_with(needed) for key, needed in NEEDS.items() if key in block.text]
     scheduler = None
-    if SCHEDULER in block.text:
+    if any(SCHEDULER in b.text for b in [*before, block]):
         scheduler = request.getfixturevalue("client").scheduler.address
-    for key, needed in NEEDS.items():
-        if key in block.text:
-            _run_block(_block_with(needed), tmp_path)
+    for earlier in before:
+        _run_block(earlier, tmp_path, scheduler)
     stdout = _run_block(block, tmp_path, scheduler)
     lines = [line.strip() for line in stdout.splitlines()]
     for key, expected in EXPECTED_OUTPUT.items():
@@ -227,8 +233,10 @@ def test_every_deviation_still_matches_the_readme():
     for old in QUICK_PYTHON:
         assert old in python, f"no README Python block contains {old!r}"
     everything = "".join(b.text for b in blocks)
-    for key in [*EXPECTED_OUTPUT, *EXPECTED_TEXT, *NEEDS.values(), *FAST, SCHEDULER]:
+    for key in [*EXPECTED_OUTPUT, *EXPECTED_TEXT, *NEEDS, *NEEDS.values(), *FAST, SCHEDULER]:
         assert key in everything, f"no README block contains {key!r}"
+    for key in COVERED:
+        assert key in NEEDS.values(), f"{key!r} is not run as another block's prerequisite"
 
 
 def test_the_shipped_sweep_config_is_the_one_the_readme_shows():
