@@ -34,12 +34,3 @@ def client():
                                   dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as dask_client:
         yield dask_client
-
-
-def pytest_collection_modifyitems(config, items):
-    """Slow tests first (a stable sort: otherwise in collection order).
-
-    Under ``-n auto`` the long tests then start at once and the short ones fill the workers
-    around them, instead of a two-minute fit starting last and finishing alone.
-    """
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
