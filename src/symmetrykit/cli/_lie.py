@@ -347,15 +347,15 @@ def add_parser(commands: Any) -> None:
              ("fit a polynomial model constrained to the algebra's symmetry",
               "Fit F(x) = W φ(x) with W in the nullspace of W ↦ L_ξ F_W (exactly symmetric), "
               "save it and report its residual Lie derivatives."),
-             ("--alpha", 0.0, "ridge penalty (default 0)")),
+             ("--alpha", 0.0, float, "ridge penalty (default 0)")),
             ("promote", _cmd_promote,
              ("fit a polynomial model with the convex nuclear-norm symmetry penalty",
               "Fit F(x) = W φ(x) minimising ‖ΦW − Y‖²/n + γ‖ξ ↦ L_ξ F_W‖_*, save it and "
               "report the symmetry it kept."),
-             ("--gamma", 1e-2, "weight of the nuclear-norm penalty (default 1e-2, as "
+             ("--gamma", 1e-2, _gamma, "weight of the nuclear-norm penalty (default 1e-2, as "
               "PromotedRegressor's); 'none' interpolates: the most symmetric model with "
               "ΦW = Y exactly"))):
         sub = add_verb(verbs, verb, help=what[0], description=what[1], handler=handler)
         _add_common(sub, needs_targets=True)
-        kind = _gamma if option[0] == "--gamma" else float
-        sub.add_argument(option[0], type=kind, default=option[1], help=option[2])
+        name, default, kind, text = option
+        sub.add_argument(name, type=kind, default=default, help=text)
