@@ -73,6 +73,8 @@ EXPECTED_TEXT = {  # substrings rather than whole lines
     'res = sk.liederiv.discover_pde(data, random_state=0)': ["4 symmetries"],
     "symmetrykit lens discover --data mnist-slices": ["cos 1.0000"],
     "symmetrykit lie promote --data promote.npz": ["2 symmetries of 3 candidates"],
+    "frame = GalileanFrame(fno, grid)": ["1 symmetry of 3 candidates",
+                                         "2 symmetries of 3 candidates"],
 }
 # Blocks that use a file an earlier block writes: that block runs first, in the same directory.
 NEEDS = {"symmetrykit lie promote --data promote.npz": 'np.savez("promote.npz"',
