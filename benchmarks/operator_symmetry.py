@@ -18,7 +18,8 @@ Protocol (one JSON row per equation × training size × arm × seed):
     random ``x``-shift; heat: ``u ↦ e^s u + c``), ``a = --boost`` × the data's RMS;
   - ``promoted``: the loss plus ``--gamma`` × :class:`OperatorSymmetryPenalty` (nuclear norm over
     the candidates other than ``∂x``, which an FNO has by construction) on ``--penalty-fields``
-    windows of each batch;
+    windows of each batch; with ``--candidates discovered`` the candidates are the periodic
+    symmetries :func:`discover_pde` finds on the run's training trajectories;
   - ``enforced``: :class:`GalileanFrame` around the FNO (KdV and Burgers: the boost
     ``t ∂x + ∂u``; heat: ``∂u``), exact by construction; translations by the FNO itself;
 * metrics: from rows 20–40 unroll autoregressively in blocks of 20 to row 140: NMSE summed over
@@ -63,6 +64,7 @@ from symmetrykit.liederiv import (
     GalileanFrame,
     OperatorSymmetryPenalty,
     discover_operator,
+    discover_pde,
     galilean_boost,
 )
 
@@ -157,9 +159,14 @@ def train_one(job: dict) -> dict:
                   rng=gen)
     model = GalileanFrame(inner, grid, velocity=boost_velocity(data)) if arm == "enforced" \
         else inner
-    penalty = None
+    penalty, promoted = None, []
     if arm == "promoted":
-        promoted = [s for s in cands if s.name != "x-translation"]
+        source = cands
+        if args.candidates == "discovered":  # the closed-form algebra of the training data
+            found = discover_pde(u_train, data.x, data.t, random_state=args.data_seed)
+            source = list(found.periodic_symmetries())
+        # ∂x is exact for an FNO by construction: promoting it would only cost time
+        promoted = [s for s in source if s.name not in ("x-translation", "∂x")]
         penalty = OperatorSymmetryPenalty(promoted, grid, n_fields=args.penalty_fields)
     optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=args.steps)
@@ -194,8 +201,12 @@ def train_one(job: dict) -> dict:
                                                      dtype=torch.float64).float(),
                               cands, grid, gap_ratio=10.0)
     boost_name = "u-shift" if data.name == "heat" else "galilean"
+    label = arm
+    if arm == "promoted":
+        label = f"promoted (γ {args.gamma:g}" + (", discovered)" if args.candidates == "discovered"
+                                                 else ")")
     row = {
-        "pde": args.pde, "n_train": job["n_train"], "arm": arm, "seed": seed,
+        "pde": args.pde, "n_train": job["n_train"], "arm": label, "seed": seed,
         "nmse": rollout_nmse(model, u_test),
         "nmse_boosted": rollout_nmse(model, boosted(data, u_test, scale, 10_000 + seed)),
         "val_nmse": best["nmse"], "best_step": best["step"],
@@ -207,8 +218,9 @@ def train_one(job: dict) -> dict:
         "boost_angle": found.angle(boost_name),
         "boost_angle_within_2": found.angle_within(boost_name, 2),
         "formulas": list(found.formulas()),
+        "promoted_candidates": [s.name for s in promoted],
     }
-    print(f"{args.pde} n={job['n_train']:>3} {arm:>9} seed {seed}: NMSE {row['nmse']:.4g} "
+    print(f"{args.pde} n={job['n_train']:>3} {label:>9} seed {seed}: NMSE {row['nmse']:.4g} "
           f"(boosted {row['nmse_boosted']:.4g}), {found.nullity} symmetries (∂x at "
           f"{row['x_translation_angle']:.2f}°), boost angle {row['boost_angle_within_2']:.1f}° "
           f"|LF|/|Q| {found.relative_lie_derivatives[boost_name]:.3g}, "
@@ -223,12 +235,13 @@ def summarise(rows: list[dict]) -> list[dict]:
         cells.setdefault((r["pde"], r["n_train"], r["arm"]), []).append(r)
     out = []
     for (name, n, arm), group in sorted(cells.items(), key=lambda kv: (kv[0][0], kv[0][1],
-                                                                       ARMS.index(kv[0][2]))):
+                                                                       ARMS.index(kv[0][2].split()[0]))):
         nmse = np.array([g["nmse"] for g in group])
         plain = [r["nmse"] for r in rows if (r["pde"], r["n_train"], r["arm"]) ==
                  (name, n, "plain")]
         out.append({
             "pde": name, "n_train": n, "arm": arm, "n_seeds": len(group),
+            "val_nmse_mean": float(np.mean([g["val_nmse"] for g in group])),
             "nmse_mean": float(nmse.mean()), "nmse_std": float(nmse.std()),
             "vs_plain": float(nmse.mean() / np.mean(plain) - 1) if plain else None,
             "nmse_boosted_mean": float(np.mean([g["nmse_boosted"] for g in group])),
@@ -241,28 +254,30 @@ def summarise(rows: list[dict]) -> list[dict]:
 
 
 def readme_table(paths: list[Path]) -> str:
-    """The README's table from the result files of several equations."""
+    """The README's table from the result files of several equations and settings."""
     import json
 
-    lines = ["| equation | trajectories | arm | 100-step NMSE (3 seeds) | vs plain | boosted test "
-             "NMSE | symmetries found (per seed) | boost angle | CPU ms / step |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    sources = []
+    rows, sources = [], []
     for path in paths:
-        if not path.exists():
-            continue
         result = json.loads(path.read_text())
         meta = result["meta"]
         sources.append(f"`{path.name}` (commit {str(meta['commit'])[:7]}, {meta['date'][:10]}, "
-                       f"{meta['args']['steps']} steps, wall {meta['wall_s'] / 60:.0f} min)")
-        for s in result["summary"]:
-            change = "" if s["arm"] == "plain" or s["vs_plain"] is None else \
-                f"{100 * s['vs_plain']:+.1f} %"
-            lines.append(
-                f"| {s['pde']} | {s['n_train']} | {s['arm']} | {s['nmse_mean']:.3g} ± "
-                f"{s['nmse_std']:.2g} | {change} | {s['nmse_boosted_mean']:.3g} | "
-                f"{' / '.join(map(str, s['nullity']))} | {s['boost_angle_within_2_mean']:.1f}° | "
-                f"{1e3 * s['cpu_s_per_step_mean']:.0f} |")
+                       f"wall {meta['wall_s'] / 60:.0f} min)")
+        for row in result["runs"]:
+            if row["arm"] == "promoted":  # files written before the label carried γ
+                row = row | {"arm": f"promoted (γ {meta['args']['gamma']:g})"}
+            rows.append(row)
+    lines = ["| equation | trajectories | arm | 100-step NMSE (3 seeds) | vs plain | boosted test "
+             "NMSE | symmetries found (per seed) | boost angle | CPU ms / step |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for s in summarise(rows):
+        change = "" if s["arm"] == "plain" or s["vs_plain"] is None else \
+            f"{100 * s['vs_plain']:+.1f} %"
+        lines.append(
+            f"| {s['pde']} | {s['n_train']} | {s['arm']} | {s['nmse_mean']:.3g} ± "
+            f"{s['nmse_std']:.2g} | {change} | {s['nmse_boosted_mean']:.3g} | "
+            f"{' / '.join(map(str, s['nullity']))} | {s['boost_angle_within_2_mean']:.1f}° | "
+            f"{1e3 * s['cpu_s_per_step_mean']:.0f} |")
     return "Runs: " + "; ".join(sources) + ".\n\n" + "\n".join(lines)
 
 
@@ -283,6 +298,9 @@ def main() -> None:
     ap.add_argument("--modes", type=int, default=16)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--gamma", type=float, default=0.1, help="weight of the penalty")
+    ap.add_argument("--candidates", choices=("reference", "discovered"), default="reference",
+                    help="what the promoted arm promotes: the equation's reference symmetries "
+                         "or those discover_pde finds on the training trajectories (periodic)")
     ap.add_argument("--penalty-fields", type=int, default=2,
                     help="windows of each batch the penalty is evaluated on")
     ap.add_argument("--boost", type=float, default=0.5,
@@ -294,7 +312,8 @@ def main() -> None:
                     help="only rewrite the README table from results/operator_symmetry_*.json")
     args = ap.parse_args()
     if args.update_readme:
-        paths = [RESULTS / f"operator_symmetry_{name}.json" for name in ("kdv", "burgers", "heat")]
+        paths = sorted(p for p in RESULTS.glob("operator_symmetry_*.json")
+                       if not p.stem.endswith("_quick"))
         update_readme_section("<!-- operator-symmetry:begin -->", "<!-- operator-symmetry:end -->",
                               readme_table(paths))
         return

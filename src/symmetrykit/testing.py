@@ -6,6 +6,10 @@
 >>> testing.assert_equivariant(lambda x: 2.0 * x, np.ones((4, 2)), rotation)
 >>> testing.assert_invariant(lambda x: (x ** 2).sum(-1), np.ones((4, 2)), rotation)
 
+For operators on fields (neural operators, time-steppers) and Lie point symmetries
+``ξ ∂x + τ ∂t + φ ∂u``, :func:`assert_operator_symmetric` checks that the Lie derivative
+``L_V F`` vanishes relative to the operator's output.
+
 A map ``f`` is *equivariant* under a group element acting as ``g_in`` on inputs and ``g_out`` on
 outputs when ``f(g_in · x) = g_out · f(x)`` for every sample ``x``; *invariant* when ``g_out`` is
 the identity. Samples are rows, so ``g · x`` is ``x @ g.T``. Both numpy arrays and torch tensors
@@ -23,7 +27,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["FitInterrupted", "InterruptAfter", "assert_equivariant", "assert_invariant",
-           "equivariance_error"]
+           "assert_operator_symmetric", "equivariance_error"]
 
 
 def _as_numpy(value: Any) -> np.ndarray:
@@ -132,6 +136,38 @@ def assert_invariant(
 ) -> None:
     """Raise ``AssertionError`` unless ``f(g_in · x) = f(x)`` within ``atol``."""
     assert_equivariant(f, x, g_in, "identity", atol=atol, compare=compare)
+
+
+def assert_operator_symmetric(
+    operator: Callable[[Any], Any],
+    u: Any,
+    symmetries: Sequence[Any],
+    grid: Any,
+    *,
+    rtol: float = 1e-10,
+) -> None:
+    """Raise ``AssertionError`` unless ``‖L_V F(u)‖ ≤ rtol ‖F(u)‖`` (RMS) for every candidate.
+
+    ``operator`` maps input windows ``u`` ``(B, n_in, nx)`` on the
+    :class:`~symmetrykit.liederiv.FieldGrid` ``grid`` to ``(B, n_out, nx)``; ``symmetries`` are
+    point symmetries (:func:`symmetrykit.liederiv.operator_lie_derivative`). The message names
+    each candidate that fails with its relative Lie derivative.
+    """
+    import torch
+
+    from .liederiv import GridAction, operator_lie_derivative
+
+    dtype = u.dtype if isinstance(u, torch.Tensor) else torch.float64
+    action = GridAction(symmetries, grid, dtype=dtype)
+    with torch.no_grad():
+        lie, output = operator_lie_derivative(operator, u, action, return_output=True)
+    size = float(output.pow(2).mean().sqrt())
+    relative = (lie.pow(2).mean(dim=(1, 2, 3)).sqrt() / max(size, 1e-300)).tolist()
+    failing = [f"{name}: {value:.3g}" for name, value in zip(action.names, relative, strict=True)
+               if not value <= rtol]
+    if failing:
+        raise AssertionError(f"not symmetric (‖L F‖ / ‖F‖ > rtol {rtol:.3g}): "
+                             + ", ".join(failing))
 
 
 class FitInterrupted(Exception):
