@@ -168,6 +168,9 @@ def train_one(job: dict) -> dict:
         # ∂x is exact for an FNO by construction: promoting it would only cost time
         promoted = [s for s in source if s.name not in ("x-translation", "∂x")]
         penalty = OperatorSymmetryPenalty(promoted, grid, n_fields=args.penalty_fields)
+    # The penalty (an output change per unit input change) does not scale with the data, the
+    # mean squared error does: --relative-gamma weighs it by the training data's mean square.
+    gamma = args.gamma * (float(np.mean(u_train ** 2)) if args.relative_gamma else 1.0)
     optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=args.steps)
     best = {"nmse": math.inf, "step": 0, "state": None}
@@ -184,7 +187,7 @@ def train_one(job: dict) -> dict:
             batch = augment(batch, data, grid, scale, rng)
         loss = torch.mean((model(batch[:, :WINDOW]) - batch[:, WINDOW:]) ** 2)
         if penalty is not None:
-            loss = loss + args.gamma * penalty(model, batch[:, :WINDOW])
+            loss = loss + gamma * penalty(model, batch[:, :WINDOW])
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -203,8 +206,9 @@ def train_one(job: dict) -> dict:
     boost_name = "u-shift" if data.name == "heat" else "galilean"
     label = arm
     if arm == "promoted":
-        label = f"promoted (γ {args.gamma:g}" + (", discovered)" if args.candidates == "discovered"
-                                                 else ")")
+        weight = f"{args.gamma:g} ⟨u²⟩" if args.relative_gamma else f"{args.gamma:g}"
+        label = f"promoted (γ {weight}" + (", discovered)" if args.candidates == "discovered"
+                                           else ")")
     row = {
         "pde": args.pde, "n_train": job["n_train"], "arm": label, "seed": seed,
         "nmse": rollout_nmse(model, u_test),
@@ -219,6 +223,7 @@ def train_one(job: dict) -> dict:
         "boost_angle_within_2": found.angle_within(boost_name, 2),
         "formulas": list(found.formulas()),
         "promoted_candidates": [s.name for s in promoted],
+        "gamma_effective": gamma if arm == "promoted" else None,
     }
     print(f"{args.pde} n={job['n_train']:>3} {label:>9} seed {seed}: NMSE {row['nmse']:.4g} "
           f"(boosted {row['nmse_boosted']:.4g}), {found.nullity} symmetries (∂x at "
@@ -298,6 +303,8 @@ def main() -> None:
     ap.add_argument("--modes", type=int, default=16)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--gamma", type=float, default=0.1, help="weight of the penalty")
+    ap.add_argument("--relative-gamma", action="store_true",
+                    help="multiply --gamma by the training data's mean square of u")
     ap.add_argument("--candidates", choices=("reference", "discovered"), default="reference",
                     help="what the promoted arm promotes: the equation's reference symmetries "
                          "or those discover_pde finds on the training trajectories (periodic)")
