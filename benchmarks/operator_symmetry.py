@@ -166,7 +166,10 @@ def train_one(job: dict) -> dict:
             found = discover_pde(u_train, data.x, data.t, random_state=args.data_seed)
             source = list(found.periodic_symmetries())
         # ∂x is exact for an FNO by construction: promoting it would only cost time
-        promoted = [s for s in source if s.name not in ("x-translation", "∂x")]
+        promoted = [s for s in source if s.name not in ("x-translation", "∂x")
+                    and (not args.promote or s.name in args.promote)]
+        if not promoted:
+            raise SystemExit(f"--promote {args.promote}: none of {[s.name for s in source]}")
         penalty = OperatorSymmetryPenalty(promoted, grid, n_fields=args.penalty_fields)
     # The penalty (an output change per unit input change) does not scale with the data, the
     # mean squared error does: --relative-gamma weighs it by the training data's mean square.
@@ -207,8 +210,9 @@ def train_one(job: dict) -> dict:
     label = arm
     if arm == "promoted":
         weight = f"{args.gamma:g} ⟨u²⟩" if args.relative_gamma else f"{args.gamma:g}"
-        label = f"promoted (γ {weight}" + (", discovered)" if args.candidates == "discovered"
-                                           else ")")
+        extra = ", discovered" if args.candidates == "discovered" else ""
+        extra += f", {' + '.join(args.promote)} only" if args.promote else ""
+        label = f"promoted (γ {weight}{extra})"
     row = {
         "pde": args.pde, "n_train": job["n_train"], "arm": label, "seed": seed,
         "nmse": rollout_nmse(model, u_test),
@@ -308,6 +312,8 @@ def main() -> None:
     ap.add_argument("--candidates", choices=("reference", "discovered"), default="reference",
                     help="what the promoted arm promotes: the equation's reference symmetries "
                          "or those discover_pde finds on the training trajectories (periodic)")
+    ap.add_argument("--promote", nargs="+", default=None, metavar="NAME",
+                    help="promote only these candidates (e.g. galilean); default all but ∂x")
     ap.add_argument("--penalty-fields", type=int, default=2,
                     help="windows of each batch the penalty is evaluated on")
     ap.add_argument("--boost", type=float, default=0.5,
