@@ -48,6 +48,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..datasets._pde import wavenumbers
+
 __all__ = ["FieldGrid", "GridAction", "operator_lie_derivative"]
 
 _UNIFORM_RTOL = 1e-6
@@ -279,10 +281,8 @@ class GridAction:
             self._d_out = None
         nx = grid.nx
         if grid.periodic:
-            wavenumbers = np.fft.rfftfreq(nx, d=grid.length / nx) * 2 * np.pi
-            if nx % 2 == 0:
-                wavenumbers[-1] = 0.0  # the Nyquist mode has no real derivative
-            self._ik = torch.as_tensor(1j * wavenumbers, device=device)
+            # the Nyquist mode of an even grid has no real derivative (wavenumber 0)
+            self._ik = torch.as_tensor(1j * wavenumbers(nx, grid.length), device=device)
             self._dx_matrix = None
         else:
             self._ik = None

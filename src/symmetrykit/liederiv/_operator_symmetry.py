@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..datasets._pde import wavenumbers
 from ._discover import _select_nullity
 from ._field_operators import FieldGrid, GridAction, _check_fields, operator_lie_derivative
 from ._nuclear import nuclear_norm
@@ -211,7 +213,7 @@ def discover_operator(
     -------
     OperatorDiscovery
     """
-    start = _cpu_seconds()
+    start = time.process_time()
     action = GridAction(symmetries, grid, dtype=_dtype_of(u))
     u = _check_fields(u, grid)
     if rtol is None and n_symmetries is None and gap_ratio is None:
@@ -283,14 +285,8 @@ def discover_operator(
                                                               strict=True)},
         scale=scale,
         details={"n_fields": int(u.shape[0]), "nx": grid.nx, "n_in": int(grid.t_in.size),
-                 "n_out": int(grid.t_out.size), "cpu_seconds": _cpu_seconds() - start},
+                 "n_out": int(grid.t_out.size), "cpu_seconds": time.process_time() - start},
     )
-
-
-def _cpu_seconds() -> float:
-    import time
-
-    return time.process_time()
 
 
 def _dtype_of(u: Any) -> torch.dtype:
@@ -366,11 +362,8 @@ def _shift_phases(grid: FieldGrid, shifts: torch.Tensor, dtype: torch.dtype) -> 
     """``exp(−i k s)`` for shifts ``s`` of shape ``(B, rows)``: ``f(x) ↦ f(x − s)``. The Nyquist
     mode of an even grid does not move (its spectral derivative is 0, so the shifts form the
     group the Lie derivative's ``∂x`` generates)."""
-    nx = grid.nx
-    wavenumbers = np.fft.rfftfreq(nx, d=grid.length / nx) * 2 * np.pi
-    if nx % 2 == 0:
-        wavenumbers[-1] = 0.0
-    k = torch.as_tensor(wavenumbers, dtype=shifts.dtype, device=shifts.device)
+    k = torch.as_tensor(wavenumbers(grid.nx, grid.length), dtype=shifts.dtype,
+                        device=shifts.device)
     return torch.polar(torch.ones((), dtype=shifts.dtype, device=shifts.device),
                        -shifts[..., None] * k).to(dtype)
 
