@@ -46,6 +46,11 @@ def _signals() -> tuple:
     return (sk.datasets.local_signals(n_samples=256, dim=5, random_state=0).X,)
 
 
+def _labelled_signals() -> tuple:
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((24, 7)), np.array(["a", "b", "c"] * 8)
+
+
 def _polygons(n_samples: int = 6, n_vertices: int = 12) -> np.ndarray:
     rng = np.random.default_rng(0)
     angles = rng.uniform(0, 2 * np.pi, (n_samples, 1)) + np.arange(n_vertices) * (
@@ -117,6 +122,12 @@ CASES: dict[str, Case] = {
         data=lambda: (_blobs(),),
         outputs=lambda est, data: [est.evaluate(sk.flows.pixel_grid(8, 8)),
                                    np.asarray(est.history_["loss"])],
+    ),
+    "CNNClassifier": Case(
+        make=lambda **kw: sk.lens.CNNClassifier(channels=(4,), kernel_sizes=(3,), n_epochs=3,
+                                                progress="none", **kw),
+        data=_labelled_signals,
+        outputs=lambda est, data: [est.predict_proba(data[0]), est.predict(data[0])],
     ),
     "EquivariantRegressor": Case(
         make=lambda **kw: sk.liederiv.EquivariantRegressor(2, sk.lie.so(2), "tangent", **kw),

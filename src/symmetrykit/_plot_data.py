@@ -3,6 +3,7 @@
 * :func:`pde_dataset` — a few trajectories ``u(x, t)`` as images and the true point-symmetry
   fields ``ξ, τ, φ`` on the first trajectory's grid, the picture ``symmetrykit data show kdv``
   saves.
+* :func:`lens_adapter` — labelled series raw, scrambled, and through a fitted SymmetryLens.
 
 matplotlib is imported inside the function, so importing this module stays cheap.
 """
@@ -16,7 +17,7 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["pde_dataset"]
+__all__ = ["lens_adapter", "pde_dataset"]
 
 _COMPONENTS = (("ξ", "moves x"), ("τ", "moves t"), ("φ", "moves u"))
 # Row heights in inches: a row of trajectories and a row of one symmetry's three fields, each
@@ -121,4 +122,57 @@ def pde_dataset(data: Any, n: int = 3, *, title: str | None = None) -> Figure:
         # The symmetry's name, centred over its row of three fields.
         fig.text(0.5, ax.get_position().y1 + 0.3 / height, f"{k + 1}. {name}", ha="center",
                  va="bottom", fontsize="medium", fontweight="bold")
+    return fig
+
+
+def lens_adapter(data: Any, lens: Any, *, per_class: int = 2, classes: Any = None,
+                 title: str | None = None) -> Figure:
+    """Series before and after the SymmetryLens adapter: raw, as the model sees them, and ``Φ x``.
+
+    Three panels share the test series drawn (``per_class`` of each of the first two classes,
+    one colour per class): the raw series (the view undone with the set's known scramble, for
+    reference only), the scrambled series the lens was fitted on, and their representation
+    ``lens.transform`` — the input a CNN gets. When the lens has recovered the time axis, the
+    third panel looks like the first up to a reflection, a shift and a slight blur.
+
+    Parameters
+    ----------
+    data
+        A :class:`symmetrykit.datasets.LabelledSignals` (e.g. ``ucr("GunPoint", view=...)``).
+    lens
+        A SymmetryLens fitted on ``data``'s series.
+    per_class, classes
+        Series drawn per class, and which classes (default: the first two).
+    """
+    from matplotlib.figure import Figure
+
+    if isinstance(per_class, bool) or not isinstance(per_class, (int, np.integer)) \
+            or per_class < 1:
+        raise ValueError(f"lens_adapter: per_class must be a positive integer, got {per_class!r}")
+    chosen = list(data.classes[:2] if classes is None else classes)
+    rows, colours = [], []
+    for index, label in enumerate(chosen):
+        members = np.flatnonzero(data.y_test == label)
+        if members.size == 0:
+            raise ValueError(f"lens_adapter: no test series of class {label!r}")
+        rows += list(members[:per_class])
+        colours += [f"C{index}"] * min(per_class, members.size)
+    seen = data.X_test[rows]
+    panels = [(data.unscrambled(seen), "raw series (reference: the view undone)", "time"),
+              (seen, f"as seen ({data.params.get('view', 'view')}): the lens's input",
+               "coordinate"),
+              (np.asarray(lens.transform(seen)), "SymmetryLens representation Φ x: the CNN's "
+               "input", "component n")]
+    fig = Figure(figsize=(13.5, 3.4), layout="constrained")
+    axes = fig.subplots(1, 3)
+    for ax, (values, panel_title, xlabel) in zip(axes, panels, strict=True):
+        for series, colour in zip(values, colours, strict=True):
+            ax.plot(series, color=colour, lw=1.2, alpha=0.85)
+        ax.set_title(panel_title, fontsize="medium")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("value")
+    handles = [axes[0].plot([], [], color=f"C{i}", label=f"class {label}")[0]
+               for i, label in enumerate(chosen)]
+    axes[0].legend(handles=handles, fontsize="small", loc="best")
+    fig.suptitle(title or f"{data.name}: {data.description}", fontsize="medium")
     return fig

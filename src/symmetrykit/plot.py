@@ -43,6 +43,7 @@ __all__ = [
     "error_histogram",
     "generator_grid",
     "generator_heatmaps",
+    "lens_adapter",  # noqa: F822 (module __getattr__)
     "loss_curves",
     "morris",
     "pde_dataset",  # noqa: F822 (module __getattr__)
@@ -62,10 +63,10 @@ def __getattr__(name: str) -> Any:
         from . import _plot_pde
 
         return getattr(_plot_pde, name)
-    if name == "pde_dataset":
+    if name in ("pde_dataset", "lens_adapter"):
         from . import _plot_data
 
-        return _plot_data.pde_dataset
+        return getattr(_plot_data, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -6,6 +6,9 @@
 >>> testing.assert_equivariant(lambda x: 2.0 * x, np.ones((4, 2)), rotation)
 >>> testing.assert_invariant(lambda x: (x ** 2).sum(-1), np.ones((4, 2)), rotation)
 
+For a fitted SymmetryLens, :func:`assert_lens_equivariant` checks that the group action on samples
+becomes a shift of the representation's components.
+
 For operators on fields (neural operators, time-steppers) and Lie point symmetries
 ``ξ ∂x + τ ∂t + φ ∂u``, :func:`assert_operator_symmetric` checks that the Lie derivative
 ``L_V F`` vanishes relative to the operator's output.
@@ -27,7 +30,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["FitInterrupted", "InterruptAfter", "assert_equivariant", "assert_invariant",
-           "assert_operator_symmetric", "equivariance_error"]
+           "assert_lens_equivariant", "assert_operator_symmetric", "equivariance_error"]
 
 
 def _as_numpy(value: Any) -> np.ndarray:
@@ -136,6 +139,27 @@ def assert_invariant(
 ) -> None:
     """Raise ``AssertionError`` unless ``f(g_in · x) = f(x)`` within ``atol``."""
     assert_equivariant(f, x, g_in, "identity", atol=atol, compare=compare)
+
+
+def assert_lens_equivariant(lens: Any, x: Any, action: Any, *, rtol: float = 0.05,
+                            edge: int | None = None) -> Any:
+    """Raise ``AssertionError`` unless a fitted lens turns ``action`` into a component shift.
+
+    Checks ``Φ(g x) ≈ shift(Φ x)`` away from the edges within relative error ``rtol`` (Efe &
+    Ozakin 2025, Appendix B), and that the opposite shift does *not* fit (error above
+    ``2 rtol``), so that smooth outputs cannot pass by accident. Returns the
+    :class:`symmetrykit.lens.EquivarianceCheck`. See
+    :func:`symmetrykit.lens.representation_equivariance` for the arguments.
+    """
+    from .lens._equivariance import representation_equivariance
+
+    check = representation_equivariance(lens, x, action, edge=edge)
+    if not check.relative_error <= rtol:
+        raise AssertionError(f"the lens is not equivariant: {check} > rtol {rtol:g}")
+    if not check.other_direction_error > 2 * rtol:
+        raise AssertionError(f"both shift directions fit ({check}): the representation is too "
+                             "smooth for the check to mean anything")
+    return check
 
 
 def assert_operator_symmetric(

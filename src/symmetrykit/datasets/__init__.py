@@ -14,6 +14,9 @@
 * :func:`two_body` — pairs ``(x, y)`` of planar two-body states ``step`` apart (LieGAN's
   two-body task), true generator the common rotation (:class:`TwoBodyPairs`; saved and read
   back with :meth:`TwoBodyPairs.save` / :meth:`TwoBodyPairs.load`).
+* :func:`ucr` — real labelled time series of the UCR archive shipped inside ``aeon`` (the
+  optional extra ``ucr``), raw or seen through a permutation / DST-I / random rotation of the
+  time axis (:class:`LabelledSignals`).
 * :func:`load` — user data from ``.npy``, ``.npz`` or ``.csv``; :func:`load_xy` — the same with
   targets (model outputs) for supervised use.
 
@@ -30,16 +33,20 @@ from ._registry import DATASET_KINDS, DatasetInfo, get_dataset_info, list_datase
 from ._signals import local_signals, paper_permutation, pixel_coordinates
 from ._toys import gaussian_ring, rotation_invariant
 from ._two_body import TwoBodyPairs, two_body
+from ._ucr import UCR_NAMES, UCR_VIEWS, LabelledSignals, ucr
 
 __all__ = [
     "DATASET_KINDS",
     "PDE_NAMES",
     "DatasetInfo",
+    "LabelledSignals",
     "PDEDataset",
     "PairsFileError",
     "PointSymmetry",
     "SymmetryDataset",
     "TwoBodyPairs",
+    "UCR_NAMES",
+    "UCR_VIEWS",
     "gaussian_ring",
     "get_dataset_info",
     "image_rows",
@@ -55,4 +62,5 @@ __all__ = [
     "pixel_coordinates",
     "rotation_invariant",
     "two_body",
+    "ucr",
 ]
