@@ -22,7 +22,7 @@ import torch
 from sklearn.base import ClassifierMixin
 
 from .._estimator import SymmetryEstimator
-from .._validation import POSITIVE, TRAINING, Integer, Real, Sequence_, as_samples
+from .._validation import POSITIVE, TRAINING, Integer, Options, Real, Sequence_, as_samples
 
 __all__ = ["CNNClassifier", "ConvolutionalNetwork"]
 
@@ -35,19 +35,21 @@ class ConvolutionalNetwork(torch.nn.Module):
     """
 
     def __init__(self, n_classes: int, channels: Sequence[int], kernel_sizes: Sequence[int],
-                 *, generator: torch.Generator | None = None) -> None:
+                 padding: str = "zeros", *, generator: torch.Generator | None = None) -> None:
         super().__init__()
         if len(channels) != len(kernel_sizes):
             raise ValueError(f"channels ({len(channels)}) and kernel_sizes "
                              f"({len(kernel_sizes)}) need one entry per block")
         self.n_classes, self.channels = int(n_classes), [int(c) for c in channels]
         self.kernel_sizes = [int(k) for k in kernel_sizes]
+        self.padding = str(padding)
         blocks: list[torch.nn.Module] = []
         width = 1
         # torch's default initialisation draws from the global generator: leave it untouched.
         with torch.random.fork_rng(devices=[]):
             for out, kernel in zip(self.channels, self.kernel_sizes, strict=True):
-                blocks += [torch.nn.Conv1d(width, out, kernel, padding="same"),
+                blocks += [torch.nn.Conv1d(width, out, kernel, padding="same",
+                                           padding_mode=self.padding),
                            torch.nn.BatchNorm1d(out), torch.nn.ReLU()]
                 width = out
             self.blocks = torch.nn.Sequential(*blocks)
@@ -65,7 +67,7 @@ class ConvolutionalNetwork(torch.nn.Module):
 
     def config(self) -> dict[str, Any]:
         return {"n_classes": self.n_classes, "channels": self.channels,
-                "kernel_sizes": self.kernel_sizes}
+                "kernel_sizes": self.kernel_sizes, "padding": self.padding}
 
 
 class CNNClassifier(ClassifierMixin, SymmetryEstimator):
@@ -75,6 +77,11 @@ class CNNClassifier(ClassifierMixin, SymmetryEstimator):
     ----------
     channels, kernel_sizes
         Output channels and kernel size of each convolution block (one entry per block).
+    padding
+        ``"zeros"`` (signals with two ends) or ``"circular"`` (signals on a circle: the
+        convolutions wrap around, and the class scores are invariant to cyclic shifts). A
+        SymmetryLens whose generator closes into a cycle (``lens.warm_start_.cyclic``) gives a
+        representation on a circle, whose first component can be anywhere on the signal.
     n_epochs
         Passes over the training set (there is no early stopping: UCR training sets are too
         small to hold out a validation split).
@@ -102,6 +109,7 @@ class CNNClassifier(ClassifierMixin, SymmetryEstimator):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "channels": [Sequence_(Integer(1), min_length=1)],
         "kernel_sizes": [Sequence_(Integer(1), min_length=1)],
+        "padding": [Options(("zeros", "circular"))],
         "n_epochs": [Integer(1)],
         "batch_size": [Integer(1)],
         "lr": [POSITIVE],
@@ -110,7 +118,8 @@ class CNNClassifier(ClassifierMixin, SymmetryEstimator):
     }
 
     def __init__(self, channels: Sequence[int] = (32, 64, 32),
-                 kernel_sizes: Sequence[int] = (7, 5, 3), n_epochs: int = 300,
+                 kernel_sizes: Sequence[int] = (7, 5, 3), padding: str = "zeros",
+                 n_epochs: int = 300,
                  batch_size: int = 32, lr: float = 1e-3, weight_decay: float = 0.0,
                  random_state: Any = None, device: str = "cpu", progress: Any = "auto") -> None:
         self._store_params(locals())
@@ -138,7 +147,7 @@ class CNNClassifier(ClassifierMixin, SymmetryEstimator):
         inputs = torch.as_tensor(X / scale, dtype=torch.float32, device=device)
         targets = torch.as_tensor(codes, dtype=torch.long, device=device)
         network = ConvolutionalNetwork(classes.size, self.channels, self.kernel_sizes,
-                                       generator=generator).to(device)
+                                       self.padding, generator=generator).to(device)
         optimiser = torch.optim.Adam(network.parameters(), lr=self.lr,
                                      weight_decay=self.weight_decay)
         guard = self._loss_guard(fix="lower lr")
