@@ -223,3 +223,23 @@ def test_a_pipeline_of_lens_and_cnn_classifies_scrambled_signals(permuted_lens):
         channels=(16, 16), kernel_sizes=(5, 3), n_epochs=30, random_state=0, progress="none"))
     assert pipeline.fit(scrambled, y).score(scrambled_test, y_test) >= 0.9
     assert clone(make_pipeline(sk.SymmetryLens(), sk.lens.CNNClassifier())).steps
+
+
+@needs_aeon
+def test_the_adapter_figure_titles_and_labels_every_panel():
+    class Unscramble:  # a perfect lens for the view: the raw series
+        def __init__(self, data):
+            self.data = data
+
+        def transform(self, X):
+            return self.data.unscrambled(X)
+
+    data = sk.datasets.ucr("ItalyPowerDemand", view="permuted", random_state=0)
+    fig = sk.plot.lens_adapter(data, Unscramble(data), per_class=3)
+    axes = fig.axes
+    assert len(axes) == 3 and fig._suptitle.get_text().startswith("ItalyPowerDemand-permuted")
+    assert all(ax.get_title() and ax.get_xlabel() and ax.get_ylabel() for ax in axes)
+    assert len(axes[0].lines) == 6 + 2  # 3 series per class, and the 2 legend handles
+    np.testing.assert_allclose(axes[2].lines[0].get_ydata(), axes[0].lines[0].get_ydata())
+    with pytest.raises(ValueError, match="per_class"):
+        sk.plot.lens_adapter(data, Unscramble(data), per_class=0)
