@@ -154,6 +154,7 @@ def test_bad_labels_are_refused(y, message):
         sk.lens.CNNClassifier(n_epochs=1, progress="none").fit(X, y)
 
 
+@pytest.mark.slow
 def test_bad_series_are_refused_before_training():
     X = np.random.default_rng(0).standard_normal((20, 9))
     X[3, 4] = np.nan
@@ -225,6 +226,7 @@ def test_a_pipeline_of_lens_and_cnn_classifies_scrambled_signals(permuted_lens):
     assert clone(make_pipeline(sk.SymmetryLens(), sk.lens.CNNClassifier())).steps
 
 
+@pytest.mark.slow
 @needs_aeon
 def test_the_adapter_figure_titles_and_labels_every_panel():
     class Unscramble:  # a perfect lens for the view: the raw series
