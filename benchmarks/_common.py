@@ -122,6 +122,13 @@ def write_json(path: str | Path, payload: Any) -> Path:
     return out
 
 
+def run_meta(args: argparse.Namespace, clock: Stopwatch, doc: str, detail: str) -> dict[str, Any]:
+    """``meta`` of a benchmark whose runs go to worker processes: provenance, the command line,
+    wall and CPU time (the workers' included) and the protocol (``doc`` up to "Examples")."""
+    return {**provenance(detail), "args": jsonable_args(args), "wall_s": clock.wall_s,
+            "cpu_s": clock.cpu_s + clock.children_cpu_s, "protocol": doc.split("Examples")[0]}
+
+
 def write_results(path: str | Path, meta: dict, summary: list[dict], rows: list[dict]) -> Path:
     """The benchmark's JSON (metadata, per-cell summary, every run), written atomically."""
     return write_json(path, {"meta": meta, "summary": summary, "runs": rows})

@@ -51,8 +51,7 @@ import torch
 from _common import (
     RESULTS,
     Stopwatch,
-    jsonable_args,
-    provenance,
+    run_meta,
     update_readme_section,
     write_results,
 )
@@ -337,10 +336,7 @@ def main() -> None:
     rows: list[dict] = []
 
     def save() -> None:
-        meta = {**provenance(f"1 torch thread per run, {args.jobs} at once"),
-                "args": jsonable_args(args), "wall_s": clock.wall_s,
-                "cpu_s": clock.cpu_s + clock.children_cpu_s,
-                "protocol": __doc__.split("Examples")[0]}
+        meta = run_meta(args, clock, __doc__, f"1 torch thread per run, {args.jobs} at once")
         write_results(out, meta, summarise(rows), rows)
 
     if args.jobs == 1:

@@ -45,8 +45,7 @@ import numpy as np
 from _common import (
     RESULTS,
     Stopwatch,
-    jsonable_args,
-    provenance,
+    run_meta,
     update_readme_section,
     write_results,
 )
@@ -87,8 +86,7 @@ def run_one(job: dict) -> dict:
 
     row: dict = {"set": name, "view": view, "seed": seed, "length": data.dim,
                  "n_train": len(data.y_train), "n_test": len(data.y_test)}
-    lens = sk.SymmetryLens(init="warm", random_state=seed, progress="none",
-                           **job["lens_params"]).fit(data.inputs)
+    lens = sk.SymmetryLens(init="warm", random_state=seed, progress="none").fit(data.inputs)
     row["lens_s"] = lens.fit_time_["wall_s"]
     row["lens_cos"] = float(sk.metrics.generator_similarity(lens.generator_, data.generator))
     row["lens_start"] = lens.restart_starts_[lens.best_restart_]
@@ -208,16 +206,13 @@ def main() -> None:
         return
     if args.quick:
         args.sets, args.views, args.seeds, args.epochs = ["GunPoint"], ["permuted"], [0], 30
-    jobs = [{"set": name, "view": view, "seed": seed, "epochs": args.epochs, "lens_params": {}}
+    jobs = [{"set": name, "view": view, "seed": seed, "epochs": args.epochs}
             for name in args.sets for view in args.views for seed in args.seeds]
     clock = Stopwatch()
     rows: list[dict] = []
 
     def save() -> None:
-        meta = {**provenance(f"1 torch thread per run, {args.jobs} at once"),
-                "args": jsonable_args(args), "wall_s": clock.wall_s,
-                "cpu_s": clock.cpu_s + clock.children_cpu_s,
-                "protocol": __doc__.split("Examples")[0]}
+        meta = run_meta(args, clock, __doc__, f"1 torch thread per run, {args.jobs} at once")
         write_results(out, meta, summarise(rows), rows)
 
     os.environ.setdefault("OMP_NUM_THREADS", "1")

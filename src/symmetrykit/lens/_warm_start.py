@@ -195,9 +195,6 @@ def frequency_rotation(X: np.ndarray, rng: np.random.Generator, *, n_orders: int
         rotation[order] = signs[:, None] * sines  # z = (x[order] * signs) @ sines = x @ R
         return rotation
 
-    def usable(rotation: np.ndarray) -> bool:
-        return _neighbour_correlation(centred @ rotation) > own_locality
-
     def magnitude_order(rows: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             similarity = np.abs(np.nan_to_num(np.corrcoef(rows.T)))
@@ -222,11 +219,12 @@ def frequency_rotation(X: np.ndarray, rng: np.random.Generator, *, n_orders: int
     _, quick_signs, quick_moves = _flip_signs(first_order, ones, deviation(first_order, ones),
                                               deviation, dim)
     quick = rotation_of(first_order, quick_signs)
-    if given_locality > _neighbour_correlation(centred @ quick):
+    quick_locality = _neighbour_correlation(centred @ quick)
+    if given_locality > quick_locality:
         # More local than the quick reading: the search (thousands of O(N³) deviations, minutes
         # at N = 75) is skipped.
         return given, 0, given_locality > own_locality
-    if not usable(quick):
+    if not quick_locality > own_locality:  # the quick reading is not usable
         return quick, quick_moves, False
 
     best = (np.inf, None, None, 0)
@@ -240,9 +238,10 @@ def frequency_rotation(X: np.ndarray, rng: np.random.Generator, *, n_orders: int
             best = (value, order, signs, moves)
     _, order, signs, moves = best
     rotation = rotation_of(order, signs)
-    if given_locality > _neighbour_correlation(centred @ rotation):
+    locality = _neighbour_correlation(centred @ rotation)
+    if given_locality > locality:
         return given, 0, given_locality > own_locality
-    return rotation, moves, usable(rotation)
+    return rotation, moves, locality > own_locality
 
 
 def _flip_signs(order, signs, value, deviation, dim, rng=None):
