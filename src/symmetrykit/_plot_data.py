@@ -127,13 +127,15 @@ def pde_dataset(data: Any, n: int = 3, *, title: str | None = None) -> Figure:
 
 def lens_adapter(data: Any, lens: Any, *, per_class: int = 2, classes: Any = None,
                  title: str | None = None) -> Figure:
-    """Series before and after the SymmetryLens adapter: raw, as the model sees them, and ``Φ x``.
+    """Series before and after the SymmetryLens adapter: raw, as the model sees them, and the
+    lens's representation (``Φ x``, or the ordered basis with ``representation="basis"``).
 
     Three panels share the test series drawn (``per_class`` of each of the first two classes,
     one colour per class): the raw series (the view undone with the set's known scramble, for
     reference only), the scrambled series the lens was fitted on, and their representation
     ``lens.transform`` — the input a CNN gets. When the lens has recovered the time axis, the
-    third panel looks like the first up to a reflection, a shift and a slight blur.
+    third panel looks like the first up to a reflection and a cyclic shift (and, for ``Φ``, a
+    slight blur).
 
     Parameters
     ----------
@@ -158,11 +160,13 @@ def lens_adapter(data: Any, lens: Any, *, per_class: int = 2, classes: Any = Non
         rows += list(members[:per_class])
         colours += [f"C{index}"] * min(per_class, members.size)
     seen = data.X_test[rows]
+    basis = getattr(lens, "representation", "orbit") == "basis"
+    name = "(ordered basis)" if basis else "Φ x"
     panels = [(data.unscrambled(seen), "raw series (reference: the view undone)", "time"),
               (seen, f"as seen ({data.params.get('view', 'view')}): the lens's input",
                "coordinate"),
-              (np.asarray(lens.transform(seen)), "SymmetryLens representation Φ x: the CNN's "
-               "input", "component n")]
+              (np.asarray(lens.transform(seen)), f"SymmetryLens representation {name}: the "
+               "CNN's input", "component n")]
     fig = Figure(figsize=(13.5, 3.4), layout="constrained")
     axes = fig.subplots(1, 3)
     for ax, (values, panel_title, xlabel) in zip(axes, panels, strict=True):

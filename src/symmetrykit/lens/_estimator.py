@@ -33,6 +33,7 @@ from ._convergence import ConvergenceMonitor
 from ._cost import estimate_cost, float32_ready
 from ._density import ConditionalMixture, MarginalMixture
 from ._lifting import cayley_orthogonal, group_convolution, orthogonal_from_parameters
+from ._representation import REPRESENTATIONS, ordered_basis
 from ._warm_start import WARM_BASES, WarmStart, warm_start, warm_start_from_fields
 
 __all__ = ["SymmetryLens"]
@@ -157,6 +158,13 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
     random_state
         ``None``, a non-negative int (the torch generator's seed), a
         ``numpy.random.Generator`` or a ``torch.Generator``.
+    representation
+        What :meth:`transform` returns (it does not change the fit, so it can be set after one):
+        ``"orbit"`` (default, the paper's) ``X @ Φ.T``, the filter carried along the learned
+        group; ``"basis"`` ``X @ basis_.T``, the kept warm start's orthonormal basis in the order
+        of the symmetry, exactly orthogonal, so that no component leaks into another (the input
+        for a CNN; :mod:`symmetrykit.lens._representation`). ``"basis"`` needs ``init="warm"``
+        and a kept run that started from a warm start.
 
     Attributes
     ----------
@@ -166,7 +174,12 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
     filter_ : ndarray (N,)
         The learned unit-norm resolving filter.
     group_convolution_ : ndarray (N, N)
-        ``Φ``; ``transform(X) = X @ Φ.T``.
+        ``Φ``; ``transform(X) = X @ Φ.T`` with ``representation="orbit"``.
+    basis_ : ndarray (N, N) or None
+        The rows of the basis representation (``representation="basis"``): the kept warm
+        start's basis, one orthonormal row per component, in the order of the symmetry, a
+        cyclic order cut where the fitted samples vary least. ``None`` when the kept run started
+        at random.
     padding_ : int
     history_ : dict of lists
         Every loss term, ``τ`` and learning rate at each logged step (plus monitor values).
@@ -231,6 +244,7 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         device: str = "cpu",
         progress: Any = "auto",
         random_state: Any = None,
+        representation: str = "orbit",
     ):
         self._store_params(locals())
 
@@ -266,9 +280,16 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         "n_iter_no_change": [Integer(1)],
         "max_time": [None, POSITIVE],
         "log_every": [Integer(1)],
+        "representation": [Options(REPRESENTATIONS)],
         **CHECKPOINTING,
         **TRAINING,
     }
+
+    def _checkpoint_params(self) -> dict[str, Any]:
+        # The representation only changes transform(), never the fit.
+        params = super()._checkpoint_params()
+        params.pop("representation", None)
+        return params
 
     def _checked_samples(self, X: Any) -> np.ndarray:
         """``X`` checked for a fit: real, finite, in range, an odd dimension >= 3, enough samples
@@ -329,6 +350,9 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
             usable.
         """
         self._validate_params()
+        if self.representation == "basis" and self.init != "warm":
+            raise ValueError("SymmetryLens: representation='basis' is the kept warm start's "
+                             "basis and needs init='warm'")
         X = self._checked_samples(X)
         n_samples, dim = X.shape
         self._check_cost(n_samples, dim)
@@ -435,6 +459,8 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
             self.best_restart_ = best_index
             self.warm_start_ = (self.warm_starts_[best_index]
                                 if best_index < len(self.warm_starts_) else None)
+            self.basis_ = (None if self.warm_start_ is None
+                           else ordered_basis(self.warm_start_, X))
             self.n_features_in_ = dim
         return self
 
@@ -637,14 +663,23 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
 
     # ------------------------------------------------------------------ use
     def transform(self, X: Any) -> np.ndarray:
-        """The symmetry-based representation ``Y = X @ group_convolution_.T``."""
+        """The symmetry-based representation: ``X @ group_convolution_.T`` (``"orbit"``) or
+        ``X @ basis_.T`` (``"basis"``), as ``representation`` says."""
         self._check_is_fitted()
+        self._validate_params()
+        rows = self.group_convolution_
+        if self.representation == "basis":
+            rows = getattr(self, "basis_", None)
+            if rows is None:
+                raise ValueError("SymmetryLens: representation='basis' needs a kept run that "
+                                 "started from a warm start; this fit kept a random restart "
+                                 "(or was saved without a basis): use representation='orbit'")
         # Constant rows are fine to transform; only fitting on them finds nothing.
         X = as_samples(X, owner="SymmetryLens", warn_constant=False)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, the lens was fitted on "
                              f"{self.n_features_in_}")
-        return X @ self.group_convolution_.T
+        return X @ rows.T
 
     # ------------------------------------------------------------------ persistence
     # save(path, *, overwrite=False, metrics=None) and load(path) come from SymmetryEstimator;
@@ -691,6 +726,8 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         size = dim + 2 * int(self.padding_)
         expected = {"generator_": (dim, dim), "padded_generator_": (size, size),
                     "filter_": (dim,), "group_convolution_": (dim, dim)}
+        if getattr(self, "basis_", None) is not None:
+            expected["basis_"] = (dim, dim)
         for name, shape in expected.items():
             if np.shape(getattr(self, name)) != shape:
                 raise ValueError(f"{name} has shape {np.shape(getattr(self, name))}, expected "
