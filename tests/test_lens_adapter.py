@@ -193,6 +193,64 @@ def test_the_lens_turns_the_hidden_action_into_a_shift_on_held_out_samples(permu
         assert_lens_equivariant(lens, held_out.X, other)
 
 
+@pytest.mark.slow
+def test_the_basis_representation_is_the_hidden_order_exactly(permuted_lens, tmp_path):
+    lens, held_out = permuted_lens
+    orbit = lens.transform(held_out.X)
+    lens.set_params(representation="basis")  # no refit: only transform changes
+    try:
+        rows = lens.basis_
+        np.testing.assert_allclose(rows @ rows.T, np.eye(15), atol=1e-12)
+        # One ±1 per row and column: a signed permutation, so no component leaks.
+        assert np.all(np.sort(np.abs(rows), axis=1)[:, -1] > 1 - 1e-12)
+        check = assert_lens_equivariant(lens, held_out.X, held_out.generator, rtol=1e-10)
+        assert check.relative_error < 1e-10
+        np.testing.assert_allclose(lens.transform(held_out.X), held_out.X @ rows.T)
+        loaded = sk.SymmetryLens.load(lens.save(tmp_path / "run"))
+        np.testing.assert_array_equal(loaded.basis_, rows)
+        assert loaded.representation == "basis"
+    finally:
+        lens.set_params(representation="orbit")
+    np.testing.assert_array_equal(lens.transform(held_out.X), orbit)
+
+
+def test_a_cyclic_order_is_cut_in_the_middle_of_its_calmest_stretch():
+    from symmetrykit.lens import WarmStart
+    from symmetrykit.lens._representation import ordered_basis
+
+    dim = 21
+    perm = np.random.default_rng(0).permutation(dim)
+    basis = np.eye(dim)[:, perm]  # component n is coordinate perm[n]
+    X = np.random.default_rng(1).standard_normal((400, dim))
+    calm = perm[[(8 + k) % dim for k in range(-3, 3)]]  # six calm components around link 7|8
+    X[:, calm] *= 0.01
+
+    def start(cyclic):
+        return WarmStart(basis=basis, filter=np.zeros(dim), padded_generator=np.eye(dim),
+                         skew=np.zeros((dim, dim)), cyclic=cyclic, chain_similarity=1.0,
+                         closure_similarity=1.0, iterations=0, converged=True,
+                         source="coordinates")
+
+    rows = ordered_basis(start(True), X, margin=3)
+    first = [int(np.argmax(row)) for row in rows]
+    assert first == [perm[(8 + n) % dim] for n in range(dim)]  # starts after link 7|8
+    np.testing.assert_array_equal(ordered_basis(start(False), X), basis.T)  # a chain: kept
+
+
+def test_the_basis_representation_is_refused_where_it_does_not_exist():
+    X = np.random.default_rng(0).standard_normal((100, 5))
+    with pytest.raises(ValueError, match="representation='basis'.*needs init='warm'"):
+        sk.SymmetryLens(init="random", representation="basis", progress="none").fit(X)
+    with pytest.raises(ValueError, match="representation"):
+        sk.SymmetryLens(representation="pixels", progress="none").fit(X)
+    lens = sk.SymmetryLens(n_steps=2, warmup_steps=0, batch_size=20, random_state=0,
+                           progress="none").fit(X)
+    lens.basis_ = None  # as after a kept random restart
+    lens.set_params(representation="basis")
+    with pytest.raises(ValueError, match="random restart"):
+        lens.transform(X)
+
+
 def test_equivariance_arguments_are_checked():
     class Identity:
         def transform(self, X):
