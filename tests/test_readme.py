@@ -75,6 +75,8 @@ EXPECTED_TEXT = {  # substrings rather than whole lines
     "symmetrykit lie promote --data promote.npz": ["2 symmetries of 3 candidates"],
     "frame = GalileanFrame(fno, grid)": ["1 symmetry of 3 candidates",
                                          "2 symmetries of 3 candidates"],
+    'sk.SymmetryLens(representation="basis", random_state=0)': ["generator cos 0.99",
+                                                                "equivariance error 0.000"],
 }
 # Blocks that use a file an earlier block writes: that block runs first, in the same directory.
 NEEDS = {"symmetrykit lie promote --data promote.npz": 'np.savez("promote.npz"',

@@ -161,12 +161,12 @@ def lens_adapter(data: Any, lens: Any, *, per_class: int = 2, classes: Any = Non
         colours += [f"C{index}"] * min(per_class, members.size)
     seen = data.X_test[rows]
     basis = getattr(lens, "representation", "orbit") == "basis"
-    name = "(ordered basis)" if basis else "Φ x"
+    name = "the ordered basis" if basis else "Φ x"
     panels = [(data.unscrambled(seen), "raw series (reference: the view undone)", "time"),
               (seen, f"as seen ({data.params.get('view', 'view')}): the lens's input",
                "coordinate"),
-              (np.asarray(lens.transform(seen)), f"SymmetryLens representation {name}: the "
-               "CNN's input", "component n")]
+              (np.asarray(lens.transform(seen)), f"lens representation, {name}: CNN input",
+               "component n")]
     fig = Figure(figsize=(13.5, 3.4), layout="constrained")
     axes = fig.subplots(1, 3)
     for ax, (values, panel_title, xlabel) in zip(axes, panels, strict=True):

@@ -1,9 +1,9 @@
 """SymmetryLens (Efe & Ozakin 2025): minimal symmetry generators and group-convolution features.
 
 The representation feeds a CNN (:class:`CNNClassifier`, e.g.
-``make_pipeline(SymmetryLens(init="warm"), CNNClassifier())``): the lens is the adapter between
-raw data with a hidden symmetry and convolutional networks; :func:`representation_equivariance`
-measures the equivariance that makes this work.
+``make_pipeline(SymmetryLens(representation="basis"), CNNClassifier())``): the lens is the
+adapter between raw data with a hidden symmetry and convolutional networks;
+:func:`representation_equivariance` measures the equivariance that makes this work.
 
 Importing the package registers the method ``"lens"`` (:func:`symmetrykit.get_method`).
 """
