@@ -17,6 +17,9 @@
 * :func:`ucr` — real labelled time series of the UCR archive shipped inside ``aeon`` (the
   optional extra ``ucr``), raw or seen through a permutation / DST-I / random rotation of the
   time axis (:class:`LabelledSignals`).
+* :func:`stationary_signals` — windows of stationary processes that are not local (periodic
+  spike trains, anti-correlated AR, narrow-band oscillations); :func:`record_windows` — windows
+  of long real recordings shipped inside ``aeon`` (household electricity, blood pressure).
 * :func:`load` — user data from ``.npy``, ``.npz`` or ``.csv``; :func:`load_xy` — the same with
   targets (model outputs) for supervised use.
 
@@ -31,6 +34,7 @@ from ._mnist import mnist_digits, mnist_slices
 from ._pde import PDE_NAMES, PDEDataset, PointSymmetry, pde
 from ._registry import DATASET_KINDS, DatasetInfo, get_dataset_info, list_datasets, make_dataset
 from ._signals import local_signals, paper_permutation, pixel_coordinates
+from ._stationary import RECORDS, STATIONARY_KINDS, record_windows, stationary_signals
 from ._toys import gaussian_ring, rotation_invariant
 from ._two_body import TwoBodyPairs, two_body
 from ._ucr import UCR_NAMES, UCR_VIEWS, LabelledSignals, ucr
@@ -43,6 +47,8 @@ __all__ = [
     "PDEDataset",
     "PairsFileError",
     "PointSymmetry",
+    "RECORDS",
+    "STATIONARY_KINDS",
     "SymmetryDataset",
     "TwoBodyPairs",
     "UCR_NAMES",
@@ -60,7 +66,9 @@ __all__ = [
     "paper_permutation",
     "pde",
     "pixel_coordinates",
+    "record_windows",
     "rotation_invariant",
+    "stationary_signals",
     "two_body",
     "ucr",
 ]

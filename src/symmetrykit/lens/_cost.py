@@ -55,6 +55,9 @@ ROTATION_S = 4.0e-10
 SERIATE_S = 1.0e-7
 CONJUGATE_S = 1e-9
 QUICK_FREQUENCY_S = 2.5e-9
+# The stationary candidate: one round of nearby exchanges, ~20 N lag-spread evaluations of
+# O(N²) each (0.07 s at N = 33).
+STATIONARY_S = 2e-6
 DATA_COPIES = 6
 WARM_SAMPLE_COPIES = 5
 WARM_MATRICES = 12
@@ -92,7 +95,8 @@ def warm_start_parts(params: Mapping[str, Any], n_samples: int, dim: int) -> dic
     common = SERIATE_S * N**3 + CONJUGATE_S * M**2 * N
     parts = {"rotation": ROTATION_ITERATIONS * ROTATION_S * (n * N**2 + N**3),
              "coordinates": 0.0,
-             "frequency": QUICK_FREQUENCY_S * N**4}
+             "frequency": QUICK_FREQUENCY_S * N**4,
+             "stationary": STATIONARY_S * N**3}
     return {basis: common + parts[basis] for basis in shape["bases"]}
 
 

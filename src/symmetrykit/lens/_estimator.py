@@ -26,7 +26,6 @@ from .._validation import (
     Sequence_,
     as_samples,
 )
-from ..metrics import generator_similarity
 from . import _losses as losses
 from ._checkpoint import check_meta, pack_current, pack_finished, unpack_current, unpack_finished
 from ._convergence import ConvergenceMonitor
@@ -34,7 +33,14 @@ from ._cost import estimate_cost, float32_ready
 from ._density import ConditionalMixture, MarginalMixture
 from ._lifting import cayley_orthogonal, group_convolution, orthogonal_from_parameters
 from ._representation import REPRESENTATIONS, ordered_basis
-from ._warm_start import WARM_BASES, WarmStart, warm_start, warm_start_from_fields
+from ._stationary import representation_stationarity, stationarity_warning
+from ._warm_start import (
+    WARM_BASES,
+    WarmStart,
+    distinct_warm_starts,
+    warm_start,
+    warm_start_from_fields,
+)
 
 __all__ = ["SymmetryLens"]
 
@@ -105,10 +111,14 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         Candidate bases of the warm start, in order: ``"rotation"`` (fourth-moment rotation; for
         sparse, spiky local signals), ``"coordinates"`` (the data's own coordinates, ordered
         and signed; for any signals given in a local basis up to order and signs, smooth ones
-        included) and ``"frequency"`` (the coordinates read as sine coefficients, ordered and
-        signed). A candidate is used if it is usable (the rotation converged; the frequency
-        reading makes the signals more local than they come); of candidates whose generators
-        agree (``|cos| ≥ 0.9``: the same symmetry) only the most local one is refined.
+        included), ``"frequency"`` (the coordinates read as sine coefficients, ordered and
+        signed) and ``"stationary"`` (the coordinates as given, signs and nearby exchanges
+        polished, read by stationarity rather than locality: a Toeplitz covariance; for
+        periodic, spiky or anti-correlated signals, :mod:`symmetrykit.lens._stationary`). A
+        candidate is used if it is usable (the rotation converged; the frequency reading makes
+        the signals more local than they come; the stationary reading has stationarity ≥ 0.9);
+        of candidates whose generators agree (``|cos| ≥ 0.9``: the same symmetry) only the most
+        local one is refined.
     warm_update
         How a warm-started run moves ``G`` away from its start ``G₀``: ``"cayley"`` (default)
         ``G = G₀ · (I − K/2)⁻¹(I + K/2)`` with ``K = ½(A − Aᵀ)`` and ``A`` starting near 0, one
@@ -183,6 +193,13 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
     padding_ : int
     history_ : dict of lists
         Every loss term, ``τ`` and learning rate at each logged step (plus monitor values).
+    stationarity_ : float or None
+        How shift-invariant the kept representation is at second order: the fraction of its
+        covariance's off-diagonal energy that a Toeplitz matrix explains (``basis_`` where it
+        exists, else ``Φ``); about 1 for stationary data read in their true order, 0.4–0.6 for
+        aligned events such as classification series; ``None`` for data without correlations.
+        A fit warns when it is under 0.9 although the data had a stationary reading
+        (:mod:`symmetrykit.lens._stationary`).
     warm_starts_ : list of WarmStart
         The warm-start candidates that were refined, in run order (``init="warm"``; empty
         otherwise).
@@ -230,7 +247,7 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         init_scale: float = 1e-3,
         init: str = "warm",
         warm_model_lr: float = 1e-3,
-        warm_bases: tuple[str, ...] = ("rotation", "coordinates", "frequency"),
+        warm_bases: tuple[str, ...] = ("rotation", "coordinates", "frequency", "stationary"),
         warm_update: str = "cayley",
         n_restarts: int = 1,
         resolution_ramp: float = 0.5,
@@ -379,7 +396,7 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
             self.warm_starts_ = []
             if self.init == "warm":
                 rng = np.random.default_rng(int(torch.randint(2**62, (1,), generator=gen)))
-                self.warm_starts_ = _distinct_warm_starts(
+                self.warm_starts_ = distinct_warm_starts(
                     [warm_start(X, padding, rng, basis=basis) for basis in self.warm_bases],
                     padding, dim)
             n_runs = max(self.n_restarts, len(self.warm_starts_))
@@ -461,6 +478,12 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
                                 if best_index < len(self.warm_starts_) else None)
             self.basis_ = (None if self.warm_start_ is None
                            else ordered_basis(self.warm_start_, X))
+            self.stationarity_ = representation_stationarity(
+                X, phi if self.basis_ is None else self.basis_)
+            message = stationarity_warning(self.warm_starts_, self.warm_start_,
+                                           self.restart_losses_, best_index, self.stationarity_)
+            if message is not None:
+                warnings.warn(message, UserWarning, stacklevel=2)
             self.n_features_in_ = dim
         return self
 
@@ -774,34 +797,3 @@ def _check_rotation_size(a: torch.Tensor, step: int, of_run: str, lr_name: str) 
             f"SymmetryLens: the generator parameters{of_run} diverged at step {step} "
             f"(‖A‖ = {size:.3g}, while a rotation needs at most {bound / RUNAWAY_FACTOR:.3g}); "
             f"lower {lr_name}")
-
-
-# Two candidates whose generators are this similar (|cos|, central crops) are estimates of the same
-# symmetry: refining both costs a second run and ends in the same place. Different symmetries
-# are far apart (cos(S, S²) = 0 for a shift; a wrong basis gives |cos| ≈ 0.1).
-SAME_SYMMETRY = 0.9
-
-
-def _distinct_warm_starts(candidates: list[WarmStart], padding: int, dim: int
-                          ) -> list[WarmStart]:
-    """The usable candidates (converged rotations), one per symmetry: of candidates whose
-    generators agree to ``SAME_SYMMETRY`` the most local one (highest ``chain_similarity``) is
-    kept, in the place of the first.
-
-    At 257 features the fourth-moment rotation estimates the pixel shift to cos 0.988 and the
-    coordinates candidate exactly; with a threshold of 0.99 both were refined, doubling the fit.
-    """
-    kept: list[WarmStart] = []
-    for candidate in candidates:
-        if not candidate.converged:
-            continue
-        crop = candidate.padded_generator[padding:padding + dim, padding:padding + dim]
-        for index, other in enumerate(kept):
-            other_crop = other.padded_generator[padding:padding + dim, padding:padding + dim]
-            if abs(generator_similarity(crop, other_crop)) >= SAME_SYMMETRY:
-                if candidate.chain_similarity > other.chain_similarity:
-                    kept[index] = candidate
-                break
-        else:
-            kept.append(candidate)
-    return kept

@@ -1,0 +1,112 @@
+"""SymmetryLens on stationary signals that are not local: the stationary reading, its data sets,
+and the warning when the kept answer is not shift-invariant."""
+
+from __future__ import annotations
+
+import importlib.util
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy.linalg import circulant as circulant_matrix
+from scipy.linalg import toeplitz
+
+import symmetrykit as sk
+from symmetrykit.lens._stationary import (
+    STATIONARY_FIT,
+    circulant,
+    representation_stationarity,
+    stationarity,
+    stationarity_warning,
+    stationary_rotation,
+)
+from symmetrykit.lens._warm_start import warm_start
+
+needs_aeon = pytest.mark.skipif(importlib.util.find_spec("aeon") is None,
+                                reason="the records ship with aeon (extra 'ucr')")
+
+
+def test_stationarity_is_one_for_toeplitz_and_low_for_a_scrambled_order():
+    covariance = toeplitz(0.8 ** np.arange(15) * np.cos(np.arange(15)))
+    assert stationarity(covariance) == pytest.approx(1.0, abs=1e-12)
+    perm = np.random.default_rng(0).permutation(15)
+    assert stationarity(covariance[np.ix_(perm, perm)]) < 0.5
+    assert np.isnan(stationarity(np.eye(5)))  # no off-diagonal energy: undefined
+    # Windows of a line are not circulant; a covariance on a circle is.
+    assert not circulant(toeplitz(0.9 ** np.arange(15)))
+    column = 0.7 ** np.minimum(np.arange(15), 15 - np.arange(15))
+    assert circulant(circulant_matrix(column))
+
+
+@pytest.mark.parametrize("kind", sk.datasets.STATIONARY_KINDS)
+def test_the_stationary_reading_of_non_local_signals_is_the_shift(kind):
+    data = sk.datasets.stationary_signals(kind, n_samples=3000, dim=15, random_state=0)
+    rotation, _, usable = stationary_rotation(data.X)
+    assert usable
+    np.testing.assert_array_equal(rotation, np.eye(15))  # the coordinates as given, signs +1
+    start = warm_start(data.X, 15, np.random.default_rng(0), basis="stationary")
+    assert start.source == "stationary" and start.converged and not start.cyclic
+    generator = start.padded_generator[15:30, 15:30]
+    assert sk.metrics.generator_similarity(generator, data.generator) > 0.999
+    # The neighbour-correlation reading joins samples to their period partners instead.
+    local = warm_start(data.X, 15, np.random.default_rng(0), basis="coordinates")
+    assert abs(sk.metrics.generator_similarity(local.padded_generator[15:30, 15:30],
+                                               data.generator)) < 0.5
+
+
+def test_the_stationary_reading_is_unusable_for_scrambled_local_signals():
+    data = sk.datasets.local_signals(n_samples=3000, dim=15, symmetry="permuted", random_state=0)
+    assert not stationary_rotation(data.X)[2]
+    assert stationarity(np.cov(data.X.T)) < STATIONARY_FIT
+
+
+def test_stationary_signals_are_checked_and_reproducible():
+    a = sk.datasets.stationary_signals("spikes", n_samples=50, dim=9, random_state=3)
+    b = sk.datasets.stationary_signals("spikes", n_samples=50, dim=9, random_state=3)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert a.X.shape == (50, 9) and a.name == "stationary-spikes"
+    np.testing.assert_array_equal(a.generator, sk.lie.shift(9))
+    with pytest.raises(ValueError, match="unknown kind 'noise'"):
+        sk.datasets.stationary_signals("noise")
+    with pytest.raises(ValueError, match="dim must be odd"):
+        sk.datasets.stationary_signals(dim=8)
+
+
+@needs_aeon
+def test_record_windows_cut_a_real_record_into_centred_windows():
+    data = sk.datasets.record_windows("electric-devices", width=33, n_windows=500)
+    assert data.X.shape == (500, 33)
+    np.testing.assert_allclose(data.X.mean(axis=1), 0.0, atol=1e-12)
+    # Spiky and cycling every 3 samples: anti-correlated neighbours, but stationary.
+    correlation = np.corrcoef(data.X.T)
+    assert correlation[16, 17] < -0.3 and correlation[16, 19] > 0.3
+    assert stationary_rotation(data.X)[2]
+    with pytest.raises(ValueError, match="unknown record"):
+        sk.datasets.record_windows("sunspots")
+    with pytest.raises(ValueError, match="width must be odd"):
+        sk.datasets.record_windows(width=32)
+    with pytest.raises(ValueError, match="too few"):
+        sk.datasets.record_windows("internal-bleeding", width=33, downsample=5000)
+
+
+def test_the_warning_names_the_diagnostic_only_when_a_stationary_reading_lost():
+    stationary = SimpleNamespace(source="stationary")
+    local = SimpleNamespace(source="coordinates")
+    message = stationarity_warning([local, stationary], local, [-1.43, -1.33], 0, 0.55)
+    assert "stationarity 0.55 < 0.9" in message and "-1.33" in message
+    assert stationarity_warning([local, stationary], stationary, [-1.4, -1.5], 1, 0.55) is None
+    assert stationarity_warning([local], local, [-1.4], 0, 0.55) is None  # no such reading
+    assert stationarity_warning([local, stationary], local, [-1.4, -1.3], 0, 0.95) is None
+    white = np.random.default_rng(0).standard_normal((400, 9))
+    assert representation_stationarity(white, np.eye(9)) is None  # nothing to judge
+
+
+@pytest.mark.slow
+def test_a_fit_on_spike_trains_keeps_the_stationary_reading():
+    data = sk.datasets.stationary_signals("spikes", n_samples=2000, dim=11, random_state=0)
+    lens = sk.SymmetryLens(n_steps=100, warm_bases=("coordinates", "stationary"),
+                           random_state=0, progress="none").fit(data.X)
+    assert lens.restart_starts_ == ["coordinates", "stationary"]
+    assert lens.restart_starts_[lens.best_restart_] == "stationary"
+    assert sk.metrics.generator_similarity(lens.generator_, data.generator) > 0.95
+    assert lens.stationarity_ > STATIONARY_FIT
