@@ -90,13 +90,19 @@ def test_record_windows_cut_a_real_record_into_centred_windows():
 
 
 def test_the_warning_names_the_diagnostic_only_when_a_stationary_reading_lost():
-    stationary = SimpleNamespace(source="stationary")
-    local = SimpleNamespace(source="coordinates")
-    message = stationarity_warning([local, stationary], local, [-1.43, -1.33], 0, 0.55)
-    assert "stationarity 0.55 < 0.9" in message and "-1.33" in message
-    assert stationarity_warning([local, stationary], stationary, [-1.4, -1.5], 1, 0.55) is None
-    assert stationarity_warning([local], local, [-1.4], 0, 0.55) is None  # no such reading
-    assert stationarity_warning([local, stationary], local, [-1.4, -1.3], 0, 0.95) is None
+    dim, padding = 9, 9
+    shift = sk.lie.shift(dim + 2 * padding)
+    stationary = SimpleNamespace(source="stationary", padded_generator=shift)
+    local = SimpleNamespace(source="coordinates", padded_generator=shift @ shift)
+    other = (shift @ shift)[padding:padding + dim, padding:padding + dim]
+    message = stationarity_warning([local, stationary], other, padding, [-1.43, -1.33], 0, 0.55)
+    assert "shift-invariant in their given order" in message and "-1.33" in message
+    assert "stationarity of its representation 0.55" in message
+    # The kept generator is the stationary reading's shift: nothing to say.
+    kept = shift[padding:padding + dim, padding:padding + dim]
+    assert stationarity_warning([local, stationary], kept, padding, [-1.4, -1.5], 1,
+                                0.99) is None
+    assert stationarity_warning([local], other, padding, [-1.4], 0, 0.55) is None  # no reading
     white = np.random.default_rng(0).standard_normal((400, 9))
     assert representation_stationarity(white, np.eye(9)) is None  # nothing to judge
 

@@ -189,10 +189,10 @@ def test_the_cost_estimate_grows_with_the_problem():
     assert large.memory_bytes > 20 * small.memory_bytes
     # Up to one run per warm-start candidate, each counted at its typical length when it
     # stops on convergence, at the cap otherwise; max_time caps the whole.
-    assert large.steps == 3 * (100 + TYPICAL_REFINEMENT_STEPS)
+    assert large.steps == 4 * (100 + TYPICAL_REFINEMENT_STEPS)  # four candidate readings
     assert "1203 × 1203" in large.detail and "frequency" in large.detail
     capped = SymmetryLens(tol=None)._estimate_cost(5_000, 401)
-    assert capped.steps == 3 * (100 + 3000)
+    assert capped.steps == 4 * (100 + 3000)
     budget = SymmetryLens(max_time=600)._estimate_cost(5_000, 401)
     assert budget.total_seconds == pytest.approx(600, rel=0.01)
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import CostEstimate, duration_text
+from ._stationary import MAX_EXCHANGE_DIM
 
 __all__ = ["estimate_cost", "float32_ready", "warm_start_seconds"]
 
@@ -55,9 +56,9 @@ ROTATION_S = 4.0e-10
 SERIATE_S = 1.0e-7
 CONJUGATE_S = 1e-9
 QUICK_FREQUENCY_S = 2.5e-9
-# The stationary candidate: one round of nearby exchanges, ~20 N lag-spread evaluations of
-# O(N²) each (0.07 s at N = 33).
-STATIONARY_S = 2e-6
+# The stationary candidate: sign flips (~2 N lag-spread evaluations of O(N²) each) and, up to
+# MAX_EXCHANGE_DIM features, one round of nearby exchanges (~20 N more); 0.05 s at N = 33.
+STATIONARY_S = 5e-8
 DATA_COPIES = 6
 WARM_SAMPLE_COPIES = 5
 WARM_MATRICES = 12
@@ -96,7 +97,7 @@ def warm_start_parts(params: Mapping[str, Any], n_samples: int, dim: int) -> dic
     parts = {"rotation": ROTATION_ITERATIONS * ROTATION_S * (n * N**2 + N**3),
              "coordinates": 0.0,
              "frequency": QUICK_FREQUENCY_S * N**4,
-             "stationary": STATIONARY_S * N**3}
+             "stationary": STATIONARY_S * N**3 * (22 if N <= MAX_EXCHANGE_DIM else 2)}
     return {basis: common + parts[basis] for basis in shape["bases"]}
 
 

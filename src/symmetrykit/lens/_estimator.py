@@ -198,8 +198,9 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         covariance's off-diagonal energy that a Toeplitz matrix explains (``basis_`` where it
         exists, else ``Φ``); about 1 for stationary data read in their true order, 0.4–0.6 for
         aligned events such as classification series; ``None`` for data without correlations.
-        A fit warns when it is under 0.9 although the data had a stationary reading
-        (:mod:`symmetrykit.lens._stationary`).
+        Reported, not acted on. A fit warns when the data are shift-invariant in their given
+        order (a usable stationary reading was refined) but the kept generator is another
+        symmetry (:mod:`symmetrykit.lens._stationary`).
     warm_starts_ : list of WarmStart
         The warm-start candidates that were refined, in run order (``init="warm"``; empty
         otherwise).
@@ -480,7 +481,7 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
                            else ordered_basis(self.warm_start_, X))
             self.stationarity_ = representation_stationarity(
                 X, phi if self.basis_ is None else self.basis_)
-            message = stationarity_warning(self.warm_starts_, self.warm_start_,
+            message = stationarity_warning(self.warm_starts_, self.generator_, padding,
                                            self.restart_losses_, best_index, self.stationarity_)
             if message is not None:
                 warnings.warn(message, UserWarning, stacklevel=2)

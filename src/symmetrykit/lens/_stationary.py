@@ -24,10 +24,13 @@ import numpy as np
 
 from ._warm_start import _exchange_neighbours, _flip_signs
 
-__all__ = ["STATIONARY_FIT", "circulant", "stationarity", "stationary_rotation"]
+__all__ = ["MAX_EXCHANGE_DIM", "STATIONARY_FIT", "circulant", "stationarity", "stationary_rotation"]
 
-#: The stationarity above which the stationary reading is used (and below which the kept
-#: solution's representation draws a warning).
+#: Up to this many features the stationary reading also tries nearby exchanges (each round
+#: costs O(N³)); above it, only sign flips.
+MAX_EXCHANGE_DIM = 129
+
+#: The stationarity above which the stationary reading is used.
 STATIONARY_FIT = 0.9
 
 
@@ -66,7 +69,7 @@ def stationarity(covariance: np.ndarray) -> float:
     return 1.0 - spread / energy if energy > 0 else float("nan")
 
 
-def stationary_rotation(X: np.ndarray, *, max_exchange_dim: int = 129
+def stationary_rotation(X: np.ndarray, *, max_exchange_dim: int = MAX_EXCHANGE_DIM
                         ) -> tuple[np.ndarray, int, bool]:
     """Signed permutation ``R`` (``z = x @ R``) near the coordinates as given under which the
     covariance is most Toeplitz.
@@ -114,18 +117,28 @@ def representation_stationarity(X: np.ndarray, rows: np.ndarray) -> float | None
     return stationarity(covariance)
 
 
-def stationarity_warning(starts: list, kept: object, losses: list[float], best: int,
-                         value: float | None) -> str | None:
-    """The warning for a fit that kept a representation far from shift-invariant although the
-    data have a stationary reading (a usable ``"stationary"`` warm start that was refined and
-    lost on the unsupervised loss); ``None`` otherwise."""
+def stationarity_warning(starts: list, generator: np.ndarray, padding: int,
+                         losses: list[float], best: int, value: float | None) -> str | None:
+    """The warning for a fit whose kept generator is not the shift of a stationary reading that
+    was refined and lost on the unsupervised loss (the data are shift-invariant in their given
+    order, the kept answer is another symmetry); ``None`` otherwise."""
+    from ..metrics import generator_similarity
+    from ._warm_start import SAME_SYMMETRY
+
     index = next((i for i, start in enumerate(starts) if start.source == "stationary"), None)
-    if index is None or starts[index] is kept or value is None or value >= STATIONARY_FIT:
+    if index is None:
         return None
-    return (f"SymmetryLens: the kept representation is far from shift-invariant (stationarity "
-            f"{value:.2f} < {STATIONARY_FIT}: its covariance is not Toeplitz), although the data "
-            f"have a stationary reading; the run from that reading ended at loss "
-            f"{losses[index]:.4g}, the kept run at {losses[best]:.4g}. The paper's loss rewards "
-            "positively correlated neighbours and prefers another answer on data that are not "
-            "local, so the kept generator is likely not the data's symmetry (README: 'When "
-            "does SymmetryLens work'); warm_bases=('stationary',) fits that reading alone")
+    dim = generator.shape[0]
+    reading = starts[index].padded_generator[padding:padding + dim, padding:padding + dim]
+    agreement = abs(generator_similarity(generator, reading))
+    if agreement >= SAME_SYMMETRY:
+        return None
+    kept = "" if value is None else f" (stationarity of its representation {value:.2f})"
+    return (f"SymmetryLens: the data are shift-invariant in their given order (a stationary "
+            f"reading: Toeplitz covariance), but the kept generator is another symmetry{kept}, "
+            f"|cos| {agreement:.2f} to that shift: the run from the stationary reading ended at "
+            f"loss {losses[index]:.4g}, the kept run at {losses[best]:.4g}. The paper's loss "
+            "rewards positively correlated neighbours and prefers another answer on data that "
+            "are not local (anti-correlated, narrow-band or exactly periodic); the kept generator "
+            "is likely not the time shift (README: 'When does SymmetryLens work'). "
+            "warm_bases=('stationary',) fits that reading alone")
