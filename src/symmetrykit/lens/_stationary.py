@@ -82,7 +82,9 @@ def stationary_rotation(X: np.ndarray, *, max_exchange_dim: int = MAX_EXCHANGE_D
     order was found (so data both permuted and non-local stay out of reach).
 
     Returns ``R``, the number of flips and exchanges made, and whether the reading is *usable*:
-    its stationarity is at least :data:`STATIONARY_FIT`.
+    its stationarity is at least :data:`STATIONARY_FIT` and its correlations stand out of the
+    sampling noise (white noise, whose per-lag means fit a few samples' chance correlations, is
+    not read as stationary).
     """
     centred = X - X.mean(axis=0)
     dim = centred.shape[1]
@@ -99,8 +101,8 @@ def stationary_rotation(X: np.ndarray, *, max_exchange_dim: int = MAX_EXCHANGE_D
         moves += exchanges
     rotation = np.zeros((dim, dim))
     rotation[order, np.arange(dim)] = signs
-    score = stationarity(rotation.T @ covariance @ rotation)
-    return rotation, moves, bool(score >= STATIONARY_FIT)
+    score = representation_stationarity(centred, rotation.T)
+    return rotation, moves, bool(score is not None and score >= STATIONARY_FIT)
 
 
 def representation_stationarity(X: np.ndarray, rows: np.ndarray) -> float | None:
