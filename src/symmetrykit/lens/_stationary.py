@@ -77,9 +77,8 @@ def stationary_rotation(X: np.ndarray, *, max_exchange_dim: int = MAX_EXCHANGE_D
     The coordinates start in their own order and signs and are polished by single sign flips,
     then (up to ``max_exchange_dim`` features: each round costs ``O(N³)``) by exchanges of
     coordinates at most 5 apart, with any signs, while the spread about the per-lag means falls.
-    Deterministic. There is no global search over orders: the neighbour-correlation order is
-    the coordinates candidate's, and for stationary signals that are not local no cheap global
-    order was found (so data both permuted and non-local stay out of reach).
+    Deterministic. There is no global search over orders (the neighbour-correlation order is
+    the coordinates candidate's), so data both permuted and non-local stay out of reach.
 
     Returns ``R``, the number of flips and exchanges made, and whether the reading is *usable*:
     its stationarity is at least :data:`STATIONARY_FIT` and its correlations stand out of the
