@@ -129,6 +129,12 @@ def run_meta(args: argparse.Namespace, clock: Stopwatch, doc: str, detail: str) 
             "cpu_s": clock.cpu_s + clock.children_cpu_s, "protocol": doc.split("Examples")[0]}
 
 
+def result_source(path: Path, meta: dict, scope: str = "") -> str:
+    """How a README table names its result file: "`NAME` (commit, date, machine, wall)"."""
+    return (f"`{path.name}` (commit {str(meta['commit'])[:7]}, {meta['date'][:10]}, "
+            f"{meta['machine']}, wall {meta['wall_s'] / 60:.0f} min{scope})")
+
+
 def write_results(path: str | Path, meta: dict, summary: list[dict], rows: list[dict]) -> Path:
     """The benchmark's JSON (metadata, per-cell summary, every run), written atomically."""
     return write_json(path, {"meta": meta, "summary": summary, "runs": rows})

@@ -46,6 +46,7 @@ import numpy as np
 from _common import (
     RESULTS,
     Stopwatch,
+    result_source,
     run_meta,
     update_readme_section,
     write_results,
@@ -208,9 +209,7 @@ def main() -> None:
     out = args.out or RESULTS / f"symmetry_cnn_ucr{'_quick' if args.quick else ''}.json"
     if args.update_readme:
         result = json.loads(out.read_text())
-        meta = result["meta"]
-        source = (f"`{out.name}` (commit {str(meta['commit'])[:7]}, {meta['date'][:10]}, "
-                  f"{meta['machine']}, wall {meta['wall_s'] / 60:.0f} min for the whole grid)")
+        source = result_source(out, result["meta"], " for the whole grid")
         update_readme_section(README_BEGIN, README_END,
                               f"Run: {source}.\n\n{table(result['summary'])}")
         return

@@ -35,7 +35,14 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
-from _common import RESULTS, Stopwatch, run_meta, update_readme_section, write_results
+from _common import (
+    RESULTS,
+    Stopwatch,
+    result_source,
+    run_meta,
+    update_readme_section,
+    write_results,
+)
 
 SYNTHETIC = ("spikes", "anticorrelated", "oscillations")
 REAL = {"electric-devices": 1, "internal-bleeding": 4}  # record: block size
@@ -64,16 +71,15 @@ def run_one(job: dict) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         lens.fit(data.X)
-    padding, dim = lens.padding_, data.X.shape[1]
+    middle = slice(lens.padding_, lens.padding_ + data.X.shape[1])
+    # Each warm start's cos to the truth (a random restart has none).
+    start_cos = {w.source: float(sk.metrics.generator_similarity(
+        w.padded_generator[middle, middle], data.generator)) for w in lens.warm_starts_}
     return {
         "set": job["set"], "seed": job["seed"], "n_samples": int(data.X.shape[0]),
         "cos": float(sk.metrics.generator_similarity(lens.generator_, data.generator)),
         "kept_start": lens.restart_starts_[lens.best_restart_],
-        "runs": [{"start": start, "loss": float(loss),
-                  "warm_cos": (float(sk.metrics.generator_similarity(
-                      w.padded_generator[padding:padding + dim, padding:padding + dim],
-                      data.generator)) if (w := next((w for w in lens.warm_starts_
-                                                      if w.source == start), None)) else None)}
+        "runs": [{"start": start, "loss": float(loss), "warm_cos": start_cos.get(start)}
                  for start, loss in zip(lens.restart_starts_, lens.restart_losses_,
                                         strict=True)],
         "stationarity": lens.stationarity_,
@@ -178,9 +184,7 @@ def main() -> None:
     out = args.out or RESULTS / f"symmetrylens_stationary{'_quick' if args.quick else ''}.json"
     if args.update_readme:
         result = json.loads(out.read_text())
-        meta = result["meta"]
-        source = (f"`{out.name}` (commit {str(meta['commit'])[:7]}, {meta['date'][:10]}, "
-                  f"{meta['machine']}, wall {meta['wall_s'] / 60:.0f} min)")
+        source = result_source(out, result["meta"])
         update_readme_section(README_BEGIN, README_END,
                               f"Run: {source}.\n\n{table(result['summary'], result['runs'])}")
         return

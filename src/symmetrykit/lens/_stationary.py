@@ -22,7 +22,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._warm_start import _exchange_neighbours, _flip_signs
+from ..metrics import generator_similarity
+from ._warm_start import (
+    SAME_SYMMETRY,
+    _exchange_neighbours,
+    _flip_signs,
+    _toeplitz_deviation,
+)
 
 __all__ = ["MAX_EXCHANGE_DIM", "STATIONARY_FIT", "circulant", "stationarity", "stationary_rotation"]
 
@@ -35,15 +41,11 @@ STATIONARY_FIT = 0.9
 
 
 def _lag_spread(covariance: np.ndarray) -> tuple[float, float]:
-    """Spread of the off-diagonal entries about their lag's mean, and their energy."""
-    dim = covariance.shape[0]
-    rows, cols = np.triu_indices(dim, 1)
-    values = covariance[rows, cols]
-    lag = cols - rows
-    counts = np.maximum(np.bincount(lag, minlength=dim), 1)
-    sums = np.bincount(lag, weights=values, minlength=dim)
-    squares = np.bincount(lag, weights=values**2, minlength=dim)
-    return float(np.sum(squares - sums**2 / counts)), float(np.sum(values**2))
+    """Spread of the off-diagonal entries about their lag's mean, and their energy
+    ``Σ_{i<j} C_ij²`` (``covariance`` symmetric)."""
+    diagonal = np.diag(covariance)
+    energy = 0.5 * (float(np.sum(covariance**2)) - float(np.sum(diagonal**2)))
+    return _toeplitz_deviation(covariance, from_lag=1), energy
 
 
 def circulant(covariance: np.ndarray) -> bool:
@@ -123,9 +125,6 @@ def stationarity_warning(starts: list, generator: np.ndarray, padding: int,
     """The warning for a fit whose kept generator is not the shift of a stationary reading that
     was refined and lost on the unsupervised loss (the data are shift-invariant in their given
     order, the kept answer is another symmetry); ``None`` otherwise."""
-    from ..metrics import generator_similarity
-    from ._warm_start import SAME_SYMMETRY
-
     index = next((i for i, start in enumerate(starts) if start.source == "stationary"), None)
     if index is None:
         return None

@@ -144,14 +144,15 @@ def _diagonals(dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     return rows, cols, lag, np.bincount(lag, minlength=dim)
 
 
-def _toeplitz_deviation(covariance: np.ndarray) -> float:
-    """How far a covariance is from Toeplitz: summed squared spread along each diagonal."""
+def _toeplitz_deviation(covariance: np.ndarray, *, from_lag: int = 0) -> float:
+    """How far a covariance is from Toeplitz: summed squared spread along each diagonal (the
+    diagonals of lag ``from_lag`` and up)."""
     dim = covariance.shape[0]
     rows, cols, lag, counts = _diagonals(dim)
     values = covariance[rows, cols]
     sums = np.bincount(lag, weights=values, minlength=dim)
     squares = np.bincount(lag, weights=values**2, minlength=dim)
-    return float(np.sum(squares - sums**2 / counts))
+    return float(np.sum((squares - sums**2 / counts)[from_lag:]))
 
 
 def frequency_rotation(X: np.ndarray, rng: np.random.Generator, *, n_orders: int = 6,
