@@ -4,6 +4,7 @@ and the warning when the kept answer is not shift-invariant."""
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -12,13 +13,16 @@ from scipy.linalg import circulant as circulant_matrix
 from scipy.linalg import toeplitz
 
 import symmetrykit as sk
+from symmetrykit.lens._selection import RunCheck, check_run, eligible_runs, select_run
 from symmetrykit.lens._stationary import (
     STATIONARY_FIT,
     circulant,
+    representation_invariance,
     representation_stationarity,
     stationarity,
     stationarity_warning,
     stationary_rotation,
+    third_order_stationarity,
 )
 from symmetrykit.lens._warm_start import warm_start
 
@@ -116,3 +120,74 @@ def test_a_fit_on_spike_trains_keeps_the_stationary_reading():
     assert lens.restart_starts_[lens.best_restart_] == "stationary"
     assert sk.metrics.generator_similarity(lens.generator_, data.generator) > 0.95
     assert lens.stationarity_ > STATIONARY_FIT
+
+
+def test_third_moments_tell_the_shift_from_the_alternating_sign_shift():
+    flip = np.diag((-1.0) ** np.arange(15))
+    spikes = sk.datasets.stationary_signals("spikes", n_samples=4000, dim=15, random_state=0)
+    given, flipped = (representation_invariance(spikes.X, rows) for rows in (np.eye(15), flip))
+    # Second moments cannot tell them apart: D C D is Toeplitz whenever C is.
+    assert given[0] == pytest.approx(flipped[0], abs=1e-12) and given[0] > STATIONARY_FIT
+    assert given[1] > 0.9 and flipped[1] < 0.05  # E[z_i² z_j] alternates in sign along lags
+    # Gaussian data have no third moments to judge.
+    gaussian = sk.datasets.stationary_signals("anticorrelated", n_samples=4000, dim=15,
+                                              random_state=0)
+    assert third_order_stationarity(gaussian.X) is None
+
+
+def test_selection_keeps_the_lowest_loss_among_verified_runs():
+    def check(verified):
+        return RunCheck(0.99 if verified else 0.5, None, 1.0, verified)
+
+    losses = [-1.4, -1.3, -1.2]
+    checks = [check(False), check(True), check(True)]
+    assert select_run("loss", losses, checks) == 0
+    assert select_run("invariance", losses, checks) == 1
+    # Nothing verifies (aligned events, random restarts): the loss decides.
+    assert select_run("invariance", losses, [check(False), None, check(False)]) == 0
+    # A verified run far less invariant than another is not eligible (an AR process's chain of
+    # period partners on short windows: residual 0.02 against 0.0003) ...
+    nearly = [RunCheck(0.98, None, 1.0, True), RunCheck(0.9997, None, 1.0, True)]
+    assert eligible_runs("invariance", nearly) == [1]
+    assert select_run("invariance", [-1.4, -1.2], nearly) == 1
+    # ... equally invariant ones (within twice the best residual, or the noise) are.
+    equal = [RunCheck(0.9995, None, 1.0, True), RunCheck(0.9997, 0.99, 1.0, True)]
+    assert eligible_runs("invariance", equal) == [0, 1]
+    assert eligible_runs("loss", equal) == []
+
+
+def test_check_run_needs_invariance_and_a_generator_that_stayed():
+    data = sk.datasets.stationary_signals("spikes", n_samples=3000, dim=11, random_state=0)
+    start = warm_start(data.X, 11, np.random.default_rng(0), basis="stationary")
+    crop = start.padded_generator[11:22, 11:22]
+    assert check_run(data.X, start, crop, 11).verified
+    moved = check_run(data.X, start, crop @ crop, 11)  # refined to another symmetry
+    assert moved.agreement < 0.5 and not moved.verified
+    local = warm_start(data.X, 11, np.random.default_rng(0), basis="coordinates")
+    assert not check_run(data.X, local, local.padded_generator[11:22, 11:22], 11).verified
+    with pytest.raises(ValueError, match="selection"):
+        sk.SymmetryLens(selection="best").fit(data.X)
+
+
+@pytest.mark.slow
+def test_the_invariance_selection_keeps_the_shift_the_loss_rejects():
+    data = sk.datasets.stationary_signals("anticorrelated", n_samples=3000, dim=11,
+                                          random_state=0)
+    kept = {}
+    for selection in ("invariance", "loss"):
+        lens = sk.SymmetryLens(n_steps=100, warm_bases=("coordinates", "stationary"),
+                               selection=selection, random_state=0, progress="none")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lens.fit(data.X)
+        kept[selection] = (lens, caught)
+    lens, caught = kept["invariance"]
+    assert lens.restart_starts_[lens.best_restart_] == "stationary"
+    assert lens.restart_losses_[lens.best_restart_] > min(lens.restart_losses_)  # not by loss
+    # The stationary reading's run keeps its exact shift: only the filter is learned.
+    assert sk.metrics.generator_similarity(lens.generator_, data.generator) == pytest.approx(1.0)
+    assert lens.run_checks_[lens.best_restart_]["verified"] and not caught
+    paper, caught = kept["loss"]
+    assert paper.restart_starts_[paper.best_restart_] == "coordinates"
+    assert any("shift-invariant in their given order" in str(w.message) for w in caught)
+    np.testing.assert_array_equal(paper.restart_losses_, lens.restart_losses_)  # same runs

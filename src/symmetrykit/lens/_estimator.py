@@ -31,8 +31,9 @@ from ._checkpoint import check_meta, pack_current, pack_finished, unpack_current
 from ._convergence import ConvergenceMonitor
 from ._cost import estimate_cost, float32_ready
 from ._density import ConditionalMixture, MarginalMixture
-from ._lifting import cayley_orthogonal, group_convolution, orthogonal_from_parameters
+from ._lifting import check_rotation_size, group_convolution, rotation_from_parameters
 from ._representation import REPRESENTATIONS, ordered_basis
+from ._selection import SELECTIONS, check_runs, select_run
 from ._stationary import representation_stationarity, stationarity_warning
 from ._warm_start import (
     WARM_BASES,
@@ -175,6 +176,12 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         of the symmetry, exactly orthogonal, so that no component leaks into another (the input
         for a CNN; :mod:`symmetrykit.lens._representation`). ``"basis"`` needs ``init="warm"``
         and a kept run that started from a warm start.
+    selection
+        Which run is kept: ``"invariance"`` (default) the lowest-loss run among those whose
+        representation is verified shift-invariant (second and third moments) and whose
+        generator stayed with its warm start, else the lowest-loss run; ``"loss"`` the paper's
+        rule, the lowest loss. Only the choice changes, never a run
+        (:mod:`symmetrykit.lens._selection`).
 
     Attributes
     ----------
@@ -198,9 +205,12 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         covariance's off-diagonal energy that a Toeplitz matrix explains (``basis_`` where it
         exists, else ``Φ``); about 1 for stationary data read in their true order, 0.4–0.6 for
         aligned events such as classification series; ``None`` for data without correlations.
-        Reported, not acted on. A fit warns when the data are shift-invariant in their given
-        order (a usable stationary reading was refined) but the kept generator is another
-        symmetry (:mod:`symmetrykit.lens._stationary`).
+        A fit warns when the data are shift-invariant in their given order (a usable
+        stationary reading was refined) but the kept generator is another symmetry.
+    run_checks_ : list of dict or None
+        Per run, the invariance check that ``selection="invariance"`` uses: ``second_order``
+        and ``third_order`` stationarity of its representation, ``agreement`` (``|cos|`` of its
+        generator to its start) and ``verified``; ``None`` for a random start.
     warm_starts_ : list of WarmStart
         The warm-start candidates that were refined, in run order (``init="warm"``; empty
         otherwise).
@@ -263,6 +273,7 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         progress: Any = "auto",
         random_state: Any = None,
         representation: str = "orbit",
+        selection: str = "invariance",
     ):
         self._store_params(locals())
 
@@ -299,14 +310,17 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         "max_time": [None, POSITIVE],
         "log_every": [Integer(1)],
         "representation": [Options(REPRESENTATIONS)],
+        "selection": [Options(SELECTIONS)],
         **CHECKPOINTING,
         **TRAINING,
     }
 
     def _checkpoint_params(self) -> dict[str, Any]:
-        # The representation only changes transform(), never the fit.
+        # The representation only changes transform(), the selection only which finished run
+        # is kept: neither changes a run.
         params = super()._checkpoint_params()
         params.pop("representation", None)
+        params.pop("selection", None)
         return params
 
     def _checked_samples(self, X: Any) -> np.ndarray:
@@ -454,11 +468,16 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
                     runs.append(run)
                     if store is not None:
                         save(None, None)
-            best_index = min(range(len(runs)), key=lambda i: runs[i]["final_loss"])
+            losses_ = [r["final_loss"] for r in runs]
+            with torch.no_grad():
+                crops = [rotation_from_parameters(r["a"], r["base"]).cpu().numpy()[
+                    padding:padding + dim, padding:padding + dim] for r in runs]
+            checks = check_runs(X, self.warm_starts_, crops, padding)
+            best_index = select_run(self.selection, losses_, checks)
             best = runs[best_index]
 
             with torch.no_grad():
-                g = _rotation(best["a"], best["base"]).cpu().numpy()
+                g = rotation_from_parameters(best["a"], best["base"]).cpu().numpy()
                 f = best["f"].cpu()
                 f_unit = f / (torch.linalg.vector_norm(f) + 1e-12)
                 phi = group_convolution(torch.as_tensor(g), f_unit, padding).numpy()
@@ -468,7 +487,8 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
             self.group_convolution_ = phi
             self.padding_ = padding
             self.history_ = best["history"]
-            self.restart_losses_ = [r["final_loss"] for r in runs]
+            self.restart_losses_ = losses_
+            self.run_checks_ = [None if c is None else c.as_dict() for c in checks]
             self.run_steps_ = [int(r["steps"]) for r in runs]
             self.stop_reasons_ = [str(r["stop_reason"]) for r in runs]
             self.n_iter_ = self.run_steps_[best_index]
@@ -482,7 +502,8 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
             self.stationarity_ = representation_stationarity(
                 X, phi if self.basis_ is None else self.basis_)
             message = stationarity_warning(self.warm_starts_, self.generator_, padding,
-                                           self.restart_losses_, best_index, self.stationarity_)
+                                           self.restart_losses_, best_index, self.stationarity_,
+                                           checks)
             if message is not None:
                 warnings.warn(message, UserWarning, stacklevel=2)
             self.n_features_in_ = dim
@@ -512,18 +533,25 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         batch = min(self.batch_size, n_samples) // dim * dim
 
         a = (torch.randn(size, size, generator=gen, dtype=torch.float64) * self.init_scale)
+        # The stationary reading is exact (a signed near-identity under which the covariance is
+        # Toeplitz): its run keeps that shift and learns the filter only, since on data that are
+        # not local the paper's loss pulls G towards an order it rewards instead (decisions.md).
+        frozen = start is not None and start.source == "stationary"
+        if frozen:
+            a = torch.zeros_like(a)
         base = self._run_base(start, device)
         if start is not None and base is None:
             a = a + torch.as_tensor(start.skew, dtype=torch.float64)
-        a = a.to(device).requires_grad_(True)
+        a = a.to(device).requires_grad_(not frozen)
         f = filter_start.clone().to(device).requires_grad_(True)
+        trained = [f] if frozen else [a, f]
         marginal = MarginalMixture(dim, self.n_kernels, rng=gen).to(device)
         conditional = ConditionalMixture(dim, hidden, self.n_kernels, rng=gen).to(device)
         est_params = list(marginal.parameters()) + list(conditional.parameters())
         refining = start is not None
         model_lr = self.warm_model_lr if refining else self.model_lr
         filter_noise = 0.0 if refining else self.filter_noise
-        model_opt = Adam([a, f], lr=model_lr, eps=1e-7)
+        model_opt = Adam(trained, lr=model_lr, eps=1e-7)
         est_opt = Adam(est_params, lr=self.estimator_lr, eps=1e-7)
         slot = torch.arange(batch, device=device) % dim
 
@@ -565,9 +593,9 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
             if warming_up:
                 # The model does not move in the warm-up: no graph through G.
                 with torch.no_grad():
-                    g = _rotation(a, base)
+                    g = rotation_from_parameters(a, base)
             else:
-                g = _rotation(a, base)
+                g = rotation_from_parameters(a, base)
             phi = group_convolution(g, f_unit, padding)
             yb = xb @ phi.to(torch.float32).T
             terms = self._loss_terms(yb, slot, marginal, conditional, tau)
@@ -582,11 +610,11 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
             if not warming_up:
                 model_loss = self._model_loss(terms, tau)
                 model_value = guards["model"](model_loss, t, f"model loss{of_run}")
-                model_grads = torch.autograd.grad(model_loss, [a, f])
-                for p, gr in zip((a, f), model_grads, strict=True):
+                model_grads = torch.autograd.grad(model_loss, trained)
+                for p, gr in zip(trained, model_grads, strict=True):
                     p.grad = gr
                 model_opt.step()
-                _check_rotation_size(a, t, of_run, model_lr_name)
+                check_rotation_size(a, t, of_run, model_lr_name)
                 if convergence is not None:
                     convergence.add(model_value)
             for p, gr in zip(est_params, est_grads, strict=True):
@@ -640,7 +668,7 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         dim = data.shape[1]
         batch = run["slot_batch"]
         slot = torch.arange(batch, device=data.device) % dim
-        g = _rotation(run["a"], run["base"])
+        g = rotation_from_parameters(run["a"], run["base"])
         f = run["f"]
         phi = group_convolution(g, f / (torch.linalg.vector_norm(f) + 1e-12), run["padding"])
         phi = phi.to(torch.float32)
@@ -765,36 +793,9 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         return read_format_1(cls, path)
 
 
-def _rotation(a: torch.Tensor, base: torch.Tensor | None) -> torch.Tensor:
-    """The padded group element of parameters ``a``: ``expm(½(A − Aᵀ))`` or, with a ``base``,
-    its Cayley correction (:func:`~._lifting.cayley_orthogonal`)."""
-    return orthogonal_from_parameters(a) if base is None else cayley_orthogonal(base, a)
-
-
 # Samples on which every run's final unsupervised loss is evaluated (to choose the kept run).
 EVALUATION_SAMPLES = 16_384
 
 # Steps per window of the convergence test (see ConvergenceMonitor): a window's mean loss is
 # about 7× less noisy than one batch's.
 STOP_WINDOW = 25
-
-
-# A rotation's principal logarithm has eigen-angles in [−π, π], so its Frobenius norm is at most
-# π √M. Parameters A whose skew part exceeds this bound a hundredfold have been thrown around by
-# too large model steps (the loss, a function of G = exp((A − Aᵀ)/2) alone, stays bounded and
-# cannot show it). Healthy fits stay far below: the 3,000-step default schedule moves each
-# entry of A by at most Σ lr ≈ 12 × model_lr, and a default fit of gaussian-translation data
-# (dimension 7) peaked at 0.6 % of the bound; model_lr = 1e3 exceeds it at the first step.
-RUNAWAY_FACTOR = 100.0
-
-
-def _check_rotation_size(a: torch.Tensor, step: int, of_run: str, lr_name: str) -> None:
-    """Raise ``FloatingPointError`` naming ``step`` if A has run away (see RUNAWAY_FACTOR)."""
-    with torch.no_grad():
-        size = float(torch.linalg.matrix_norm(0.5 * (a - a.mT)))
-    bound = RUNAWAY_FACTOR * math.pi * math.sqrt(a.shape[0])
-    if not size <= bound:  # also catches NaN
-        raise FloatingPointError(
-            f"SymmetryLens: the generator parameters{of_run} diverged at step {step} "
-            f"(‖A‖ = {size:.3g}, while a rotation needs at most {bound / RUNAWAY_FACTOR:.3g}); "
-            f"lower {lr_name}")

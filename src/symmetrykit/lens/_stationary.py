@@ -30,7 +30,8 @@ from ._warm_start import (
     _toeplitz_deviation,
 )
 
-__all__ = ["MAX_EXCHANGE_DIM", "STATIONARY_FIT", "circulant", "stationarity", "stationary_rotation"]
+__all__ = ["MAX_EXCHANGE_DIM", "STATIONARY_FIT", "circulant", "representation_invariance",
+           "stationarity", "stationary_rotation", "third_order_stationarity"]
 
 #: Up to this many features the stationary reading also tries nearby exchanges (each round
 #: costs O(N³)); above it, only sign flips.
@@ -120,11 +121,52 @@ def representation_stationarity(X: np.ndarray, rows: np.ndarray) -> float | None
     return stationarity(covariance)
 
 
+def third_order_stationarity(Z: np.ndarray) -> float | None:
+    """How shift-invariant the third moments of samples ``Z`` (n_samples, N) are: the fraction of
+    the off-diagonal energy of the co-skewness ``M_ij = E[z_i² z_j]`` (``z`` centred and
+    standardised) that one value per signed lag ``j − i`` explains; ``None`` when the
+    co-skewness is within sampling noise (mean ``M_ij²`` under ``30 / n_samples``, ten times
+    its level for independent Gaussian components), as for Gaussian data.
+
+    Second moments cannot tell the time order of a stationary signal from the same signal with
+    every other sample's sign flipped (``D x``, ``D = diag(±1)`` alternating): ``D C D`` is
+    Toeplitz whenever ``C`` is. Third moments can, unless they vanish: ``E[(Dx)_i² (Dx)_j] =
+    (−1)^j E[x_i² x_j]`` alternates in sign along every lag. On a skewed (spiky) record the
+    alternating-sign shift is therefore no symmetry of the distribution.
+    """
+    Z = np.asarray(Z, dtype=float)
+    n_samples, dim = Z.shape
+    Z = Z - Z.mean(axis=0)
+    Z = Z / np.clip(Z.std(axis=0), 1e-300, None)
+    moments = (Z**2).T @ Z / n_samples
+    rows, cols = np.nonzero(~np.eye(dim, dtype=bool))
+    values = moments[rows, cols]
+    if not np.mean(values**2) >= 30.0 / n_samples:
+        return None
+    lag = cols - rows + dim - 1
+    counts = np.maximum(np.bincount(lag, minlength=2 * dim - 1), 1)
+    sums = np.bincount(lag, weights=values, minlength=2 * dim - 1)
+    squares = np.bincount(lag, weights=values**2, minlength=2 * dim - 1)
+    return 1.0 - float(np.sum(squares - sums**2 / counts)) / float(np.sum(values**2))
+
+
+def representation_invariance(X: np.ndarray, rows: np.ndarray) -> tuple[float | None,
+                                                                         float | None]:
+    """Second- and third-order stationarity of the representation ``X @ rows.T``
+    (:func:`representation_stationarity`, :func:`third_order_stationarity`); ``None`` where
+    that order has nothing to judge."""
+    X = np.asarray(X, dtype=float)
+    rows = np.asarray(rows, dtype=float)
+    return representation_stationarity(X, rows), third_order_stationarity(X @ rows.T)
+
+
 def stationarity_warning(starts: list, generator: np.ndarray, padding: int,
-                         losses: list[float], best: int, value: float | None) -> str | None:
+                         losses: list[float], best: int, value: float | None,
+                         checks: list | None = None) -> str | None:
     """The warning for a fit whose kept generator is not the shift of a stationary reading that
-    was refined and lost on the unsupervised loss (the data are shift-invariant in their given
-    order, the kept answer is another symmetry); ``None`` otherwise."""
+    was refined (the data are shift-invariant in their given order, the kept answer is another
+    symmetry); ``None`` otherwise. ``checks`` are the runs' invariance checks
+    (:func:`~._selection.check_run`), ``None`` for a random start or where none were made."""
     index = next((i for i, start in enumerate(starts) if start.source == "stationary"), None)
     if index is None:
         return None
@@ -134,11 +176,20 @@ def stationarity_warning(starts: list, generator: np.ndarray, padding: int,
     if agreement >= SAME_SYMMETRY:
         return None
     kept = "" if value is None else f" (stationarity of its representation {value:.2f})"
+    check = checks[best] if checks is not None and best < len(checks) else None
+    if check is not None and check.verified:
+        why = ("Its representation is as shift-invariant at the orders tested (second "
+               f"{check.second_order:.3f}, third "
+               f"{'–' if check.third_order is None else format(check.third_order, '.3f')}): the "
+               "data have both symmetries there (for example Gaussian data, whose every other "
+               "sign can be flipped), and the loss chose the other one")
+    else:
+        why = ("The paper's loss rewards positively correlated neighbours and prefers another "
+               "answer on data that are not local (anti-correlated, narrow-band or exactly "
+               "periodic); the kept generator is likely not the time shift")
     return (f"SymmetryLens: the data are shift-invariant in their given order (a stationary "
             f"reading: Toeplitz covariance), but the kept generator is another symmetry{kept}, "
             f"|cos| {agreement:.2f} to that shift: the run from the stationary reading ended at "
-            f"loss {losses[index]:.4g}, the kept run at {losses[best]:.4g}. The paper's loss "
-            "rewards positively correlated neighbours and prefers another answer on data that "
-            "are not local (anti-correlated, narrow-band or exactly periodic); the kept generator "
-            "is likely not the time shift (README: 'When does SymmetryLens work'). "
-            "warm_bases=('stationary',) fits that reading alone")
+            f"loss {losses[index]:.4g}, the kept run at {losses[best]:.4g}. {why} "
+            "(README: 'When does SymmetryLens work'). warm_bases=('stationary',) fits that "
+            "reading alone")
