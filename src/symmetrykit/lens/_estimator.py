@@ -100,8 +100,8 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         ``"random"`` (the paper's): ``A ~ N(0, init_scale²)``, i.e. ``G ≈ I``, and a zero
         filter. ``"warm"``: the first runs start from closed-form estimates of the generator,
         one per candidate basis in ``warm_bases`` (see ``symmetrykit.lens.warm_start``), and
-        any further restarts start at random; the run with the lowest unsupervised loss is
-        kept, so every warm start has to earn its place. No ground truth is used.
+        any further restarts start at random; which run is kept is ``selection``'s choice, so
+        every warm start has to earn its place. No ground truth is used.
         A warm-started run is a *refinement*: it uses ``warm_model_lr``, the full rank (``τ = 1``)
         from the first step, no resolution ramp and no filter noise — curriculum, ramp and noise
         exist to break the symmetry of ``G ≈ I`` and a zero filter, which a warm start does not
@@ -128,9 +128,9 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         cost about 15× as much at 129 features (and dominate the step from ~65 features on).
         Both agree to second order in ``K``; runs from a random start always use the paper's.
     n_restarts
-        Independent runs from different initialisations; the one with the lowest
-        unsupervised loss (evaluated with its own density estimators at the end of the
-        curriculum) is kept. The ground truth is never consulted. With ``init="warm"`` there is
+        Independent runs from different initialisations; ``selection`` chooses the kept one
+        by the unsupervised loss (evaluated with each run's own density estimators at the end
+        of the curriculum). The ground truth is never consulted. With ``init="warm"`` there is
         at least one run per used warm start (``warm_starts_``); runs beyond them start at
         random.
     resolution_ramp
@@ -360,8 +360,8 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
 
         ``monitor(generator, group_convolution)`` is called at each logged step and may return
         extra scalars to record (e.g. similarity to a known ground truth); the model never sees it.
-        With ``n_restarts > 1`` the run with the lowest unsupervised loss on held-in data
-        (evaluated with each run's own density estimators) is kept.
+        Of several runs the one ``selection`` chooses is kept (by the unsupervised loss on
+        held-in data, evaluated with each run's own density estimators).
 
         Every check comes before the warm start: parameters, data, the estimated cost and a
         checkpoint to resume.

@@ -28,8 +28,9 @@ multi-band, wavelet-like basis instead of the pixels and does not converge. For 
 candidate is cheap and often right: the **coordinates as given** (``basis="coordinates"``), only
 reordered and sign-aligned by step 2. It recovers the shift exactly whenever the data arrive in a
 local basis up to order and signs (pixels, scrambled pixels), however smooth the signals, and it
-costs nothing when they do not: the estimator refines every usable candidate and keeps the run
-with the lowest unsupervised loss, never consulting the ground truth.
+costs nothing when they do not: the estimator refines every usable candidate and keeps a run by
+the unsupervised loss (among the runs verified shift-invariant, :mod:`._selection`), never
+consulting the ground truth.
 
 Smooth data in a *rotated* basis (the frequency-shifted Legendre set) need a third candidate,
 ``basis="frequency"`` (:func:`frequency_rotation`): the coordinates read as sine-transform
