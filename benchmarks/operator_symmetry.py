@@ -2,9 +2,12 @@
 
 Protocol (one JSON row per equation × training size × arm × seed):
 
-* data: ``pde(--pde)`` with ``--data-seed``; the first ``--n-train`` trajectories train (nested:
-  the 8 are among the 32, the 32 among the 128), the next ``--n-val`` choose the weights (best
-  validation NMSE, checked every ``--eval-every`` steps), the next ``--n-test`` are held out;
+* data: ``pde(--pde)`` with ``--data-seed``; the first ``--max-train`` (128) trajectories are
+  set aside for training and the first ``--n-train`` of them train (nested: the 8 are among the
+  32, the 32 among the 128), the next ``--n-val`` choose the weights (best validation NMSE,
+  checked every ``--eval-every`` steps), the next ``--n-test`` are held out — the same held-out
+  trajectories for every training size and run, so that every row compares with the plain row
+  of its size (rows of different splits are never compared);
 * model: :class:`symmetrykit.flows.FNO1d`, the last 20 saved steps in, the next 20 out (width 32,
   16 modes, 4 layers), Adam (``--lr``) with cosine decay, ``--steps`` steps of batch 16 windows
   drawn at random trajectories and start rows, MSE loss;
@@ -210,7 +213,8 @@ def train_one(job: dict) -> dict:
         extra += f", on forecasts {args.penalty_ahead} ahead" if args.penalty_ahead else ""
         label = f"promoted (γ {weight}{extra})"
     row = {
-        "pde": args.pde, "n_train": job["n_train"], "arm": label, "seed": seed,
+        "pde": args.pde, "n_train": job["n_train"], "max_train": args.max_train,
+        "arm": label, "seed": seed,
         "nmse": rollout_nmse(model, u_test),
         "nmse_boosted": rollout_nmse(model, boosted(data, u_test, scale, 10_000 + seed)),
         "val_nmse": best["nmse"], "best_step": best["step"],
@@ -235,17 +239,20 @@ def train_one(job: dict) -> dict:
 
 
 def summarise(rows: list[dict]) -> list[dict]:
+    """Mean and spread per equation, training size, split and arm; "vs plain" against the plain
+    rows of the same size *and split* (the held-out trajectories differ between splits)."""
     cells: dict[tuple, list[dict]] = {}
     for r in rows:
-        cells.setdefault((r["pde"], r["n_train"], r["arm"]), []).append(r)
+        cells.setdefault((r["pde"], r["n_train"], r["max_train"], r["arm"]), []).append(r)
     out = []
-    for (name, n, arm), group in sorted(cells.items(), key=lambda kv: (kv[0][0], kv[0][1],
-                                                                       ARMS.index(kv[0][2].split()[0]))):
+    for (name, n, split, arm), group in sorted(
+            cells.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2],
+                                           ARMS.index(kv[0][3].split()[0]), kv[0][3])):
         nmse = np.array([g["nmse"] for g in group])
-        plain = [r["nmse"] for r in rows if (r["pde"], r["n_train"], r["arm"]) ==
-                 (name, n, "plain")]
+        plain = [r["nmse"] for r in rows if (r["pde"], r["n_train"], r["max_train"], r["arm"])
+                 == (name, n, split, "plain")]
         out.append({
-            "pde": name, "n_train": n, "arm": arm, "n_seeds": len(group),
+            "pde": name, "n_train": n, "max_train": split, "arm": arm, "n_seeds": len(group),
             "val_nmse_mean": float(np.mean([g["val_nmse"] for g in group])),
             "nmse_mean": float(nmse.mean()), "nmse_std": float(nmse.std()),
             "vs_plain": float(nmse.mean() / np.mean(plain) - 1) if plain else None,
@@ -268,18 +275,22 @@ def readme_table(paths: list[Path]) -> str:
         meta = result["meta"]
         sources.append(f"`{path.name}` (commit {str(meta['commit'])[:7]}, {meta['date'][:10]}, "
                        f"wall {meta['wall_s'] / 60:.0f} min)")
+        args = meta["args"]
         for row in result["runs"]:
             if row["arm"] == "promoted":  # files written before the label carried γ
-                row = row | {"arm": f"promoted (γ {meta['args']['gamma']:g})"}
+                row = row | {"arm": f"promoted (γ {args['gamma']:g})"}
+            # files written before the split was recorded: the largest size of their run
+            row = {"max_train": args.get("max_train") or max(args["n_train"])} | row
             rows.append(row)
-    lines = ["| equation | trajectories | arm | 100-step NMSE (3 seeds) | vs plain | boosted test "
-             "NMSE | symmetries found (per seed) | boost angle | CPU ms / step |",
+    lines = ["| equation | trajectories (of pool) | arm | 100-step NMSE (3 seeds) | vs plain | "
+             "boosted test NMSE | symmetries found (per seed) | boost angle | CPU ms / step |",
              "|---|---|---|---|---|---|---|---|---|"]
     for s in summarise(rows):
-        change = "" if s["arm"] == "plain" or s["vs_plain"] is None else \
+        change = "" if s["arm"] == "plain" else "no plain row" if s["vs_plain"] is None else \
             f"{100 * s['vs_plain']:+.1f} %"
         lines.append(
-            f"| {s['pde']} | {s['n_train']} | {s['arm']} | {s['nmse_mean']:.3g} ± "
+            f"| {s['pde']} | {s['n_train']} ({s['max_train']}) | {s['arm']} | "
+            f"{s['nmse_mean']:.3g} ± "
             f"{s['nmse_std']:.2g} | {change} | {s['nmse_boosted_mean']:.3g} | "
             f"{' / '.join(map(str, s['nullity']))} | {s['boost_angle_within_2_mean']:.1f}° | "
             f"{1e3 * s['cpu_s_per_step_mean']:.0f} |")
@@ -317,10 +328,9 @@ def main() -> None:
                          "applications ahead of the batch's windows (0: on the windows)")
     ap.add_argument("--boost", type=float, default=0.5,
                     help="augmentation and boosted-test range, in units of the data's RMS")
-    ap.add_argument("--max-train", type=int, default=None,
+    ap.add_argument("--max-train", type=int, default=128,
                     help="trajectories set aside for training before the validation and test "
-                         "ones (default: the largest --n-train); 128 reproduces the splits of "
-                         "--n-train 8 32 128 for a subset of the sizes")
+                         "ones: the same split for every --n-train up to it")
     ap.add_argument("--data-seed", type=int, default=2024)
     ap.add_argument("--jobs", type=int, default=1, help="runs at once (one thread each)")
     ap.add_argument("--out", type=Path, default=None)
@@ -336,7 +346,8 @@ def main() -> None:
     if args.quick:
         args.n_train, args.seeds, args.steps, args.eval_every = [8], [0], 30, 15
         args.n_val, args.n_test, args.width, args.modes, args.layers = 4, 8, 16, 8, 2
-    args.max_train = max(args.n_train) if args.max_train is None else args.max_train
+    if args.quick:
+        args.max_train = max(args.n_train)
     if args.max_train < max(args.n_train):
         raise SystemExit(f"--max-train {args.max_train} is below --n-train {max(args.n_train)}")
     n_total = args.max_train + args.n_val + args.n_test
