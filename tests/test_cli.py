@@ -442,3 +442,12 @@ def test_console_help_imports_no_torch():
     assert result.returncode == 0, result.stderr
     # Top-level help builds every parser but loads neither torch nor numpy.
     assert result.stdout.strip().splitlines()[-1] == "False False"
+
+
+def test_discover_passes_the_selection_rule(tmp_path):
+    out = tmp_path / "run"
+    assert main(["discover", "--data", "gaussian-circulant", *FAST, "--selection", "loss",
+                 "--out", str(out)]) == 0
+    lens = sk.load(out)
+    assert lens.selection == "loss" and len(lens.run_checks_) == len(lens.restart_losses_)
+    assert lens.best_restart_ == int(np.argmin(lens.restart_losses_))

@@ -32,7 +32,7 @@ __all__ = ["add_parser"]
 # mapped by _learning_rate.
 _LENS_OPTIONS = {"steps": "n_steps", "batch_size": "batch_size",
                  "warmup_steps": "warmup_steps", "restarts": "n_restarts", "init": "init",
-                 "checkpoint": "checkpoint", "max_time": "max_time"}
+                 "selection": "selection", "checkpoint": "checkpoint", "max_time": "max_time"}
 
 # Below this many features a step is a few hundred small tensor operations: a second torch
 # thread made it no faster on the 2-core development machine (32 ms either way at 7 features)
@@ -145,11 +145,15 @@ def add_parser(commands: Any) -> None:
                      help="density-estimator-only steps before the model moves "
                      "(default: the SymmetryLens default)")
     fit.add_argument("--restarts", type=int, default=None,
-                     help="independent runs; the one with the lowest unsupervised loss is "
-                     "kept (default: the SymmetryLens default)")
+                     help="independent runs; one is kept by --selection (default: the "
+                     "SymmetryLens default)")
     fit.add_argument("--init", choices=("warm", "random"), default=None,
                      help="warm: start from the closed-form estimate (default); random: "
                      "start at G ≈ I as in the paper")
+    fit.add_argument("--selection", choices=("invariance", "loss"), default=None,
+                     help="which run is kept: invariance (default) the lowest unsupervised "
+                     "loss among runs verified shift-invariant; loss the lowest loss, as in "
+                     "the paper")
     add_checkpoint_option(fit)
     add_run_options(sub, out="run directory (default runs/discover-<data>-seed<S>)",
                     progress=True, device="cpu (default) or cuda")
