@@ -177,11 +177,9 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
         for a CNN; :mod:`symmetrykit.lens._representation`). ``"basis"`` needs ``init="warm"``
         and a kept run that started from a warm start.
     selection
-        Which run is kept: ``"invariance"`` (default) the lowest-loss run among those whose
-        representation is verified shift-invariant (second and third moments) and whose
-        generator stayed with its warm start, else the lowest-loss run; ``"loss"`` the paper's
-        rule, the lowest loss. Only the choice changes, never a run
-        (:mod:`symmetrykit.lens._selection`).
+        Which run is kept: ``"invariance"`` (default) the lowest-loss run of those verified
+        shift-invariant (second and third moments; :mod:`symmetrykit.lens._selection`), else
+        the lowest-loss run; ``"loss"`` the paper's rule, the lowest loss. Runs never change.
 
     Attributes
     ----------
