@@ -444,6 +444,7 @@ def test_console_help_imports_no_torch():
     assert result.stdout.strip().splitlines()[-1] == "False False"
 
 
+@pytest.mark.slow
 def test_discover_passes_the_selection_rule(tmp_path):
     out = tmp_path / "run"
     assert main(["discover", "--data", "gaussian-circulant", *FAST, "--selection", "loss",
