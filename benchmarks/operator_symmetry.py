@@ -164,7 +164,8 @@ def train_one(job: dict) -> dict:
             [s for s in source if s.name not in ("x-translation", "∂x")]
         if not promoted:
             raise SystemExit(f"--promote {args.promote}: none of {[s.name for s in source]}")
-        penalty = OperatorSymmetryPenalty(promoted, grid, n_fields=args.penalty_fields)
+        penalty = OperatorSymmetryPenalty(promoted, grid, n_fields=args.penalty_fields,
+                                          kind=args.penalty_kind)
     # The penalty (an output change per unit input change) does not scale with the data, the
     # mean squared error does: --relative-gamma weighs it by the training data's mean square.
     gamma = args.gamma * (float(np.mean(u_train ** 2)) if args.relative_gamma else 1.0)
@@ -211,6 +212,7 @@ def train_one(job: dict) -> dict:
         extra = ", discovered" if args.candidates == "discovered" else ""
         extra += f", {' + '.join(args.promote)} only" if args.promote else ""
         extra += f", on forecasts {args.penalty_ahead} ahead" if args.penalty_ahead else ""
+        extra += f", {args.penalty_kind}" if args.penalty_kind != "nuclear" else ""
         label = f"promoted (γ {weight}{extra})"
     row = {
         "pde": args.pde, "n_train": job["n_train"], "max_train": args.max_train,
@@ -323,6 +325,8 @@ def main() -> None:
                     help="promote only these candidates (e.g. galilean); default all but ∂x")
     ap.add_argument("--penalty-fields", type=int, default=2,
                     help="windows of each batch the penalty is evaluated on")
+    ap.add_argument("--penalty-kind", choices=OperatorSymmetryPenalty.KINDS, default="nuclear",
+                    help="nuclear norm over the candidates, or per-candidate norms")
     ap.add_argument("--penalty-ahead", type=int, default=0,
                     help="evaluate the penalty on the operator's own forecasts this many "
                          "applications ahead of the batch's windows (0: on the windows)")

@@ -191,5 +191,6 @@ def stationarity_warning(starts: list, generator: np.ndarray, padding: int,
             f"reading: Toeplitz covariance), but the kept generator is another symmetry{kept}, "
             f"|cos| {agreement:.2f} to that shift: the run from the stationary reading ended at "
             f"loss {losses[index]:.4g}, the kept run at {losses[best]:.4g}. {why} "
-            "(README: 'When does SymmetryLens work'). warm_bases=('stationary',) fits that "
-            "reading alone")
+            "(README: 'When does SymmetryLens work'). selection='invariance' (the default) "
+            "keeps that run when it is verified shift-invariant and the other is not; "
+            "warm_bases=('stationary',) fits that reading alone")
