@@ -468,14 +468,15 @@ class SymmetryLens(TransformerMixin, SymmetryEstimator):
                         save(None, None)
             losses_ = [r["final_loss"] for r in runs]
             with torch.no_grad():
-                crops = [rotation_from_parameters(r["a"], r["base"]).cpu().numpy()[
-                    padding:padding + dim, padding:padding + dim] for r in runs]
-            checks = check_runs(X, self.warm_starts_, crops, padding)
+                elements = [rotation_from_parameters(r["a"], r["base"]).cpu().numpy()
+                            for r in runs]
+            checks = check_runs(X, self.warm_starts_, [
+                g[padding:padding + dim, padding:padding + dim] for g in elements], padding)
             best_index = select_run(self.selection, losses_, checks)
             best = runs[best_index]
 
             with torch.no_grad():
-                g = rotation_from_parameters(best["a"], best["base"]).cpu().numpy()
+                g = elements[best_index]
                 f = best["f"].cpu()
                 f_unit = f / (torch.linalg.vector_norm(f) + 1e-12)
                 phi = group_convolution(torch.as_tensor(g), f_unit, padding).numpy()
