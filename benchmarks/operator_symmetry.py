@@ -350,7 +350,6 @@ def main() -> None:
     if args.quick:
         args.n_train, args.seeds, args.steps, args.eval_every = [8], [0], 30, 15
         args.n_val, args.n_test, args.width, args.modes, args.layers = 4, 8, 16, 8, 2
-    if args.quick:
         args.max_train = max(args.n_train)
     if args.max_train < max(args.n_train):
         raise SystemExit(f"--max-train {args.max_train} is below --n-train {max(args.n_train)}")
